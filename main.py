@@ -53,7 +53,7 @@ def build_app() -> None:
     lifespan.portal_original = original  # type: ignore[attr-defined]
     app.router.lifespan_context = lifespan
     app.add_middleware(SessionMiddleware)
-    pages.register()
+    pages.bind_pages()
 
 
 def serve() -> None:
@@ -91,7 +91,7 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
     from services.db import migrate_database
 
     asyncio.run(migrate_database())
-    print('База данных в актуальном состоянии.')  # noqa: T201
+    print('База данных в актуальном состоянии.')
     return 0
 
 
@@ -161,7 +161,7 @@ def main(argv: list[str]) -> int:
     try:
         config.load()
     except ValueError as error:
-        print(f'Настройки: {error}', file=sys.stderr)  # noqa: T201
+        print(f'Настройки: {error}', file=sys.stderr)
         return 2
     _setup_logging()
     if args.command in (None, 'serve'):

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = 'change-me'
+PLACEHOLDER_SECRET = 'change-me'  # noqa: S105 - the value we refuse
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def load(**overrides: object) -> Settings:
     """(Re)read the environment; services read `config.settings` at call time, so tests can reload.
 
     PORTAL_ENV_FILE names the env file (default `.env`; empty: none)."""
-    global settings  # noqa: PLW0603
+    global settings
     env_file = os.environ.get('PORTAL_ENV_FILE', '.env') or None
     settings = Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]
     return settings

@@ -96,9 +96,7 @@ def sms(sms_server: SmsInbox) -> SmsInbox:
 
 
 @pytest.fixture(autouse=True)
-def portal_env(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, mailbox: Mailbox, sms: SmsInbox
-) -> config.Settings:
+def portal_env(monkeypatch: pytest.MonkeyPatch, database_url: str, mailbox: Mailbox, sms: SmsInbox) -> config.Settings:
     """Settings as an operator would give them, pointing at this test's database, SMTP server and SMS webhook."""
     for key in list(os.environ):
         if key.startswith('PORTAL_') and key != 'PORTAL_TEST_POSTGRES':

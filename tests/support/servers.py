@@ -99,10 +99,13 @@ class SmsInbox:
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     #: status code to answer with (tests of gateway failures set 500)
     status: int = 200
+    #: JSON body to answer with (provider tests set what SMS.RU or SMSC would say)
+    reply: dict[str, Any] = field(default_factory=lambda: {'status': 'OK'})
 
     def clear(self) -> None:
         self.requests.clear()
         self.status = 200
+        self.reply = {'status': 'OK'}
 
     def to(self, phone: str) -> list[str]:
         return [body['text'] for _, body in self.requests if body.get('phone') == phone]
@@ -133,7 +136,7 @@ def start_sms_server() -> tuple[SmsInbox, Callable[[], None]]:
             self.send_response(inbox.status)
             self.send_header('Content-Type', 'application/json')
             self.end_headers()
-            self.wfile.write(b'{"status": "OK"}')
+            self.wfile.write(json.dumps(inbox.reply).encode())
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -1,0 +1,55 @@
+"""The login page: «Логин» + «Пароль», and the first entry by personal account (seed 004)."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from pages.common import Form, client_ip, remember_session, safe_redirect
+from pages.layout import frame
+from pages.register import start_first_entry
+from services import auth, config, registration
+from services.texts import t
+
+
+def login_page(redirect_to: str = '/') -> None:
+    rules = config.settings.profile_rules
+    with frame(t('title.login')):
+        form = Form()
+        login = (
+            form.add('login', ui.input(t('label.login')))
+            .props(f'autocomplete=username hint="{t("label.login_or_account")}"')
+            .classes('w-full')
+        )
+        password = form.add('password', ui.input(t('label.password'), password=True, password_toggle_button=True))
+        password.props('autocomplete=current-password').classes('w-full')
+        button = ui.button(t('button.login')).classes('w-full').props('color=primary')
+
+        async def enter() -> None:
+            _, token = await auth.login(login.value, password.value, ip=client_ip())
+            remember_session(token)
+            ui.navigate.to(safe_redirect(redirect_to))
+
+        button.on_click(lambda: form.submit(button, enter))
+        password.on('keydown.enter', lambda: form.submit(button, enter))
+        with ui.row().classes('w-full justify-between'):
+            ui.link(t('link.forgot'), '/forgot')
+            if rules.register_by_login:
+                ui.link(t('link.register'), '/register')
+
+    if rules.first_entry_by_account:
+        with ui.column().classes('w-full max-w-lg mx-auto px-4 pb-4 gap-3'), ui.card().classes('w-full'):
+            ui.label(t('title.first_entry')).classes('text-lg font-medium').props('role=heading aria-level=2')
+            ui.label(t('title.first_entry_hint')).classes('text-sm')
+            first = Form()
+            number = first.add('account', ui.input(t('label.account_number'))).props('inputmode=numeric')
+            number.classes('w-full')
+            surname = first.add('surname', ui.input(t('label.surname'))).props('autocomplete=family-name')
+            surname.classes('w-full')
+            go = ui.button(t('button.continue')).classes('w-full').props('outline')
+
+            async def check() -> None:
+                account = await registration.find_first_entry_account(number.value, surname.value, ip=client_ip())
+                start_first_entry(account.number)
+                ui.navigate.to('/first-entry')
+
+            go.on_click(lambda: first.submit(go, check))

@@ -1,0 +1,26 @@
+"""Pages behind login redirect to the login page; the session is our own server-side record."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from pages.common import SESSION_KEY
+from services import sessions
+
+
+class SessionMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        from pages import PUBLIC_PATHS
+
+        path = request.url.path
+        if path in PUBLIC_PATHS or path.startswith('/_nicegui') or request.method != 'GET':
+            return await call_next(request)
+        if await sessions.resolve(app.storage.user.get(SESSION_KEY)) is None:
+            return RedirectResponse(f'/login?redirect_to={quote(path)}')
+        return await call_next(request)

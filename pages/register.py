@@ -1,0 +1,211 @@
+"""Registration screens: by login (flow 1, seed 000) and by personal account (flow 2, seed 004)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from nicegui import app, ui
+
+from pages.common import ErrorNote, Form, client_ip, remember_session
+from pages.layout import frame
+from services import clock, config, registration
+from services.registration import BY_EMAIL, BY_SMS, RegistrationForm
+from services.texts import t
+
+FIRST_ENTRY_KEY = 'first_entry'
+#: how long step 1 of the first entry (account + surname checked) stays valid for step 2
+FIRST_ENTRY_TTL = timedelta(minutes=30)
+
+
+def password_inputs(form: Form, label: str) -> None:
+    rules = config.settings.profile_rules
+    form.add('password', ui.input(label, password=True, password_toggle_button=True)).props(
+        f'autocomplete=new-password hint="{t("hint.password_rules", min=rules.password_min, max=rules.password_max)}"'
+    ).classes('w-full')
+    form.add('password_confirm', ui.input(t('label.password_confirm'), password=True)).props(
+        'autocomplete=new-password'
+    ).classes('w-full')
+
+
+class Confirmation:
+    """The «По электронной почте» / «По SMS» choice, the code request and its «Подтверждено» mark."""
+
+    def __init__(self, form: Form, phone: ui.input, *, send_label: str, sms_only: bool) -> None:
+        self.form = form
+        self.phone = phone
+        self.request_id: uuid.UUID | None = None
+        self.confirm_by = BY_SMS if sms_only else BY_EMAIL
+        if sms_only:
+            ui.label(t('hint.atom_both')).classes('text-sm')
+            self._sms_panel(send_label)
+            return
+        with ui.tabs().classes('w-full') as tabs:
+            email_tab = ui.tab(BY_EMAIL, t('tab.by_email'))
+            ui.tab(BY_SMS, t('tab.by_sms'))
+        tabs.on_value_change(lambda event: setattr(self, 'confirm_by', event.value))
+        with ui.tab_panels(tabs, value=email_tab).classes('w-full'):
+            with ui.tab_panel(BY_EMAIL):
+                ui.label(t('title.confirm_by_email_hint')).classes('text-sm')
+            with ui.tab_panel(BY_SMS):
+                self._sms_panel(send_label)
+
+    def _sms_panel(self, send_label: str) -> None:
+        self.send_button = ui.button(send_label, on_click=self._send).props('outline')
+        with ui.row().classes('w-full items-start no-wrap'):
+            self.code = (
+                self.form.add('code', ui.input(t('label.code')))
+                .props('inputmode=numeric autocomplete=one-time-code maxlength=6')
+                .classes('grow')
+            )
+            self.ok_button = ui.button(t('button.ok'), on_click=self._verify)
+        self.confirmed = ui.label(f'✓ {t("mark.confirmed")}').classes('text-positive font-medium')
+        self.confirmed.set_visibility(False)
+        self.sent_note = ui.label().classes('text-sm').props('aria-live=polite')
+
+    async def _send(self) -> None:
+        async def action() -> None:
+            self.request_id = await registration.send_registration_code(
+                self.phone.value, ip=client_ip(), request_id=self.request_id
+            )
+            self.confirmed.set_visibility(False)
+            self.sent_note.text = t('done.code_sent', phone=self.phone.value.strip())
+
+        await self.form.submit(self.send_button, action)
+
+    async def _verify(self) -> None:
+        async def action() -> None:
+            await registration.confirm_registration_code(self.request_id, self.code.value)
+            self.confirmed.set_visibility(True)
+            self.code.disable()
+            self.ok_button.disable()
+
+        await self.form.submit(self.ok_button, action)
+
+
+def consent_checkbox(form: Form) -> ui.checkbox:
+    box = ui.checkbox(t('consent.label'))
+    form.add('consent', ErrorNote())
+    return box
+
+
+def success(body: ui.column, text: str, *, link_to_login: bool = True) -> None:
+    body.clear()
+    with body:
+        ui.label(text).props('role=status').mark('result')
+        if link_to_login:
+            ui.link(t('link.to_login'), '/login')
+
+
+def _form_page(
+    title: str, build_fields: Callable[[Form], None], submit_label: str, *, send_label: str, sms_only: bool
+) -> tuple[Form, ui.column, Confirmation, ui.checkbox, ui.button]:
+    with frame(title) as body:
+        form = Form()
+        build_fields(form)
+        phone = form.fields['phone']
+        confirmation = Confirmation(form, phone, send_label=send_label, sms_only=sms_only)
+        consent = consent_checkbox(form)
+        button = ui.button(submit_label).classes('w-full').props('color=primary')
+        form.message.move(body)
+    return form, body, confirmation, consent, button
+
+
+def register_page() -> None:
+    rules = config.settings.profile_rules
+    if not rules.register_by_login:
+        ui.navigate.to('/login')
+        return
+
+    def fields(form: Form) -> None:
+        form.add('login', ui.input(t('label.login'))).props(
+            f'autocomplete=username hint="{t("hint.login_rules")}"'
+        ).classes('w-full')
+        password_inputs(form, t('label.password'))
+        form.add('email', ui.input(t('label.email'))).props('type=email autocomplete=email').classes('w-full')
+        form.add('phone', ui.input(t('label.phone'))).props(
+            f'type=tel autocomplete=tel hint="{t("hint.phone")}"'
+        ).classes('w-full')
+
+    form, body, confirmation, consent, button = _form_page(
+        t('title.register'),
+        fields,
+        t('button.register'),
+        send_label=t('button.get_code'),
+        sms_only=rules.require_sms_and_email,
+    )
+
+    async def register() -> None:
+        outcome = await registration.register_by_login(
+            RegistrationForm(
+                login=form.fields['login'].value,
+                password=form.fields['password'].value,
+                password_confirm=form.fields['password_confirm'].value,
+                email=form.fields['email'].value,
+                phone=form.fields['phone'].value,
+                confirm_by=confirmation.confirm_by,
+                phone_request=confirmation.request_id,
+                consent=consent.value,
+            ),
+            ip=client_ip(),
+        )
+        if outcome.active:
+            success(body, t('done.registered_active'))
+        else:
+            success(body, t('done.registered_email', email=outcome.cabinet.email))
+
+    button.on_click(lambda: form.submit(button, register))
+
+
+def first_entry_page() -> None:
+    """Flow 2, step 2: reached only after «Номер лицевого счёта» + «Фамилия» checked out on the login page."""
+    started = app.storage.user.get(FIRST_ENTRY_KEY) or {}
+    number = started.get('number')
+    if not number or clock.now().timestamp() - started.get('at', 0) > FIRST_ENTRY_TTL.total_seconds():
+        ui.navigate.to('/login')
+        return
+
+    def fields(form: Form) -> None:
+        form.add('surname', ui.input(t('label.surname'))).props('autocomplete=family-name').classes('w-full')
+        password_inputs(form, t('label.new_password'))
+        form.add('email', ui.input(t('label.email'))).props('type=email autocomplete=email').classes('w-full')
+        form.add('phone', ui.input(t('label.phone'))).props(
+            f'type=tel autocomplete=tel hint="{t("hint.phone_optional")}"'
+        ).classes('w-full')
+
+    form, body, confirmation, consent, button = _form_page(
+        t('title.register_account', number=number),
+        fields,
+        t('button.save'),
+        send_label=t('button.send_sms'),
+        sms_only=False,
+    )
+
+    async def save() -> None:
+        outcome = await registration.register_by_account(
+            number,
+            RegistrationForm(
+                surname=form.fields['surname'].value,
+                password=form.fields['password'].value,
+                password_confirm=form.fields['password_confirm'].value,
+                email=form.fields['email'].value,
+                phone=form.fields['phone'].value,
+                confirm_by=confirmation.confirm_by,
+                phone_request=confirmation.request_id,
+                consent=consent.value,
+            ),
+            ip=client_ip(),
+        )
+        app.storage.user.pop(FIRST_ENTRY_KEY, None)
+        if outcome.session_token:
+            remember_session(outcome.session_token)
+            ui.navigate.to('/')
+        else:
+            success(body, t('done.registered_email', email=outcome.cabinet.email))
+
+    button.on_click(lambda: form.submit(button, save))
+
+
+def start_first_entry(number: str) -> None:
+    app.storage.user[FIRST_ENTRY_KEY] = {'number': number, 'at': clock.now().timestamp()}

@@ -1,0 +1,71 @@
+"""Normalising what customers type: logins, emails, phones, surnames."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from services import config
+from services.texts import t
+
+_LOGIN = re.compile(r'[^\W\d_][\w.\-]{2,31}')
+
+
+def login_key(login: str) -> str:
+    return login.strip().casefold()
+
+
+def login_error(login: str) -> str | None:
+    """Flow-1 logins start with a letter, so they never collide with account numbers (digits)."""
+    value = login.strip()
+    if not value:
+        return t('error.required')
+    if not _LOGIN.fullmatch(value):
+        return t('error.login_format')
+    return None
+
+
+def normalize_email(raw: str) -> str:
+    """The address as we store and compare it; raises ValueError with the user-facing message."""
+    value = raw.strip()
+    if not value:
+        raise ValueError(t('error.required'))
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValueError(t('error.email_format')) from error
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 of a number in an allowed country; raises ValueError with the user-facing message.
+
+    A Russian customer often types 8 900 … or 900 …: parse with RU as the default region."""
+    value = raw.strip()
+    if not value:
+        raise ValueError(t('error.required'))
+    try:
+        number = phonenumbers.parse(value, 'RU')
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(t('error.phone_format')) from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(t('error.phone_format'))
+    allowed = config.settings.sms_countries
+    if number.country_code not in allowed:
+        raise ValueError(t('error.phone_country', codes=', '.join(f'+{code}' for code in allowed)))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def fold_name(name: str) -> str:
+    """Surnames match case- and ё/е-insensitively, ignoring surrounding and doubled spaces."""
+    return ' '.join(name.casefold().replace('ё', 'е').split())
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:-7] + '***' + phone[-4:] if len(phone) > 7 else '***'
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition('@')
+    return f'{local[:1]}***@{domain}'

@@ -1,0 +1,57 @@
+"""Single-use emailed links: 256-bit random tokens, stored as SHA-256, one purpose each.
+
+Opening a link only shows a page; the button on it consumes the token (mail scanners prefetch links)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from models.security import LinkToken
+from services import clock, config
+
+CONFIRM_EMAIL = 'confirm_email'
+RESET_PASSWORD = 'reset_password'  # noqa: S105 - a purpose, not a password
+TTL = {CONFIRM_EMAIL: timedelta(hours=24), RESET_PASSWORD: timedelta(minutes=60)}
+PATHS = {CONFIRM_EMAIL: '/confirm', RESET_PASSWORD: '/reset'}
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def issue(purpose: str, cabinet_id: int, email: str) -> str:
+    """A new link for this cabinet and purpose; older unused ones of the same purpose die."""
+    now = clock.now()
+    await LinkToken.filter(cabinet_id=cabinet_id, purpose=purpose, used_at=None).update(used_at=now)
+    raw = secrets.token_urlsafe(32)
+    await LinkToken.create(
+        purpose=purpose,
+        token_hash=_hash(raw),
+        cabinet_id=cabinet_id,
+        email=email,
+        created_at=now,
+        expires_at=now + TTL[purpose],
+    )
+    return raw
+
+
+def url(purpose: str, raw: str) -> str:
+    return f'{config.settings.base_url.rstrip("/")}{PATHS[purpose]}?token={raw}'
+
+
+async def peek(purpose: str, raw: str) -> LinkToken | None:
+    """The live token behind a link, without using it up."""
+    if not raw:
+        return None
+    return await LinkToken.get_or_none(token_hash=_hash(raw), purpose=purpose, used_at=None, expires_at__gt=clock.now())
+
+
+async def consume(purpose: str, raw: str) -> LinkToken | None:
+    """Use the token up atomically: of two concurrent clicks exactly one gets it."""
+    token = await peek(purpose, raw)
+    if token is None:
+        return None
+    updated = await LinkToken.filter(id=token.id, used_at=None).update(used_at=clock.now())
+    return token if updated else None
