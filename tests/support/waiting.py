@@ -10,8 +10,8 @@ from typing import TypeVar
 T = TypeVar('T')
 
 
-async def eventually(predicate: Callable[[], T], timeout: float = 15.0, what: str = 'condition') -> T:
-    deadline = time.monotonic() + timeout
+async def eventually(predicate: Callable[[], T], within: float = 15.0, what: str = 'condition') -> T:
+    deadline = time.monotonic() + within
     while not (value := predicate()):
         if time.monotonic() > deadline:
             raise AssertionError(f'timed out waiting for {what}')
