@@ -32,7 +32,7 @@ def build_app() -> None:
 
     import pages
     from pages.middleware import SessionMiddleware
-    from services import outbox
+    from services import housekeeping, outbox
     from services.db import close_database, open_database
 
     original = getattr(app.router.lifespan_context, 'portal_original', app.router.lifespan_context)
@@ -41,12 +41,14 @@ def build_app() -> None:
     async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
         # the database must be open before the first request: NiceGUI does not await on_startup handlers
         await open_database()
-        worker = outbox.OutboxWorker()
+        worker, housekeeper = outbox.OutboxWorker(), housekeeping.Housekeeper()
         worker.start()
+        housekeeper.start()
         try:
             async with original(asgi_app) as state:
                 yield state
         finally:
+            await housekeeper.stop()
             await worker.stop()
             await close_database()
 
@@ -57,9 +59,12 @@ def build_app() -> None:
 
 
 def serve() -> None:
+    settings = config.settings
+    if settings.redis_url:
+        # NiceGUI reads this when it is first imported: several processes then share browser storage
+        os.environ.setdefault('NICEGUI_REDIS_URL', settings.redis_url)
     from nicegui import ui
 
-    settings = config.settings
     build_app()
     if settings.demo:
         log.warning('DEMO MODE: console SMS, mail shown at %s/demo/mail — not for production', settings.base_url)

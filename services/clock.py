@@ -14,5 +14,5 @@ def now() -> datetime:
 
 def set_clock(func: Callable[[], datetime] | None) -> None:
     """Install a replacement clock (tests); None restores the wall clock."""
-    global _now  # noqa: PLW0603
+    global _now
     _now = func or (lambda: datetime.now(UTC))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from services import clock, config
-from tests.support.servers import Mailbox, SmsInbox, start_smtp_server, start_sms_server
+from tests.support.servers import Mailbox, SmsInbox, start_sms_server, start_smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 #: e.g. postgres://postgres@127.0.0.1:5432 — the suite then makes a fresh database per test on that server

@@ -20,8 +20,14 @@ ARTIFACTS = ROOT / 'artifacts' / 'browser'
 CHROMIUM = os.environ.get('PORTAL_TEST_CHROMIUM', '/usr/bin/chromium')
 # without the background-networking flags Chromium keeps dialling hosts this machine cannot reach
 CHROMIUM_ARGS = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
 ]
 
 
@@ -43,11 +49,17 @@ class Portal:
         self.url = f'http://127.0.0.1:{port}'
         # NiceGUI takes a process with PYTEST_CURRENT_TEST for its own screen tests
         inherited = {key: value for key, value in os.environ.items() if key != 'PYTEST_CURRENT_TEST'}
-        env = {**inherited, 'PORTAL_PROFILE': profile, 'PORTAL_HOST': '127.0.0.1', 'PORTAL_PORT': str(port),
-               'PORTAL_BASE_URL': self.url, 'PORTAL_OUTBOX_POLL_SECONDS': '0.2'}
+        env = {
+            **inherited,
+            'PORTAL_PROFILE': profile,
+            'PORTAL_HOST': '127.0.0.1',
+            'PORTAL_PORT': str(port),
+            'PORTAL_BASE_URL': self.url,
+            'PORTAL_OUTBOX_POLL_SECONDS': '0.2',
+        }
         self.env = env
         self.log = tmp_path / f'server-{profile}.log'
-        self.process = subprocess.Popen(  # noqa: S603 - our own entry point
+        self.process = subprocess.Popen(
             [sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=self.log.open('w'), stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 60
@@ -63,7 +75,7 @@ class Portal:
 
     def command(self, *args: str) -> str:
         """Run an operator command (`python main.py …`) against the same database."""
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             [sys.executable, 'main.py', *args], cwd=ROOT, env=self.env, capture_output=True, text=True, check=True
         )
         return done.stdout

@@ -10,10 +10,10 @@ import pytest
 
 from models.billing import Account, Region
 from models.cabinet import Cabinet, CabinetState, Consent, Link, Session
-from models.security import AuditEvent, LinkToken, OneTimeCode
+from models.security import AuditEvent, LinkToken, OneTimeCode, RateEvent
 from services import auth, config, outbox, passwords, recovery, registration, sessions
 from services.errors import AuthenticationFailed, InvalidInput, NotAllowed, TooManyAttempts
-from services.registration import BY_EMAIL, BY_SMS, RegistrationForm
+from services.registration import BY_SMS, RegistrationForm
 from tests.support.servers import Mailbox
 
 PHONE = '+79001234567'
@@ -480,3 +480,18 @@ async def test_settings_refuse_placeholder_secret_outside_demo(monkeypatch):
         config.load()
     monkeypatch.setenv('PORTAL_DEMO', 'true')
     assert config.load().demo
+
+
+async def test_housekeeping_removes_only_what_is_spent(db, mailbox, fake_clock):
+    from services import housekeeping
+
+    await active_cabinet(mailbox)
+    await registration.register_by_login(form(login='petrov', email='p@example.ru'), ip=None)
+    await auth.login('ivanov', GOOD, ip=None)
+    with pytest.raises(AuthenticationFailed):
+        await auth.login('ivanov', 'wrong-password', ip=None)
+    assert (await housekeeping.sweep())['sessions'] == 0
+    fake_clock.advance(days=3)
+    await housekeeping.sweep()
+    assert await Session.all().count() == 0 and await RateEvent.all().count() == 0
+    assert await Cabinet.all().values_list('login', flat=True) == ['ivanov']  # the unconfirmed one is gone

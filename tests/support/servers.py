@@ -72,13 +72,13 @@ class _Handler:
     def __init__(self, mailbox: Mailbox) -> None:
         self.mailbox = mailbox
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope, address: str, options: Any) -> str:  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope, address: str, options: Any) -> str:
         if address.lower() in self.mailbox.rejections:
             return self.mailbox.rejections[address.lower()]
         envelope.rcpt_tos.append(address)
         return '250 OK'
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[arg-type]
         self.mailbox.messages.append(message)  # type: ignore[arg-type]
         return '250 Message accepted'
@@ -123,7 +123,7 @@ def start_sms_server() -> tuple[SmsInbox, Callable[[], None]]:
     inbox = SmsInbox()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get('Content-Length', 0)))
             if self.headers.get('Content-Type', '').startswith('application/json'):
                 body = json.loads(raw)
