@@ -8,7 +8,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[test]'
+  # this machine's pip config lists local mirrors that may be absent: drop those warnings
+  { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e '.[test]'; } 2>&1 \
+    | { grep -v "^WARNING: Location 'file:" || true; }
   touch "$stamp"
 fi
