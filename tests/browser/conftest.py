@@ -31,8 +31,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    # per test: sync Playwright holds an event loop in this thread while it runs, which the async tests need free
     if not Path(CHROMIUM).exists():
         pytest.fail(f'{CHROMIUM} is missing: `apt-get install chromium` (make test does it)')
     with sync_playwright() as playwright:
