@@ -45,7 +45,7 @@ def browser() -> Iterator[Browser]:
 class Portal:
     """A running `python main.py` in one profile."""
 
-    def __init__(self, profile: str, tmp_path: Path) -> None:
+    def __init__(self, profile: str, tmp_path: Path, **extra_env: str) -> None:
         port = free_port()
         self.url = f'http://127.0.0.1:{port}'
         # NiceGUI takes a process with PYTEST_CURRENT_TEST for its own screen tests
@@ -57,6 +57,7 @@ class Portal:
             'PORTAL_PORT': str(port),
             'PORTAL_BASE_URL': self.url,
             'PORTAL_OUTBOX_POLL_SECONDS': '0.2',
+            **extra_env,
         }
         self.env = env
         self.log = tmp_path / f'server-{profile}.log'
@@ -93,8 +94,8 @@ class Portal:
 def start_portal(tmp_path: Path) -> Iterator:
     started: list[Portal] = []
 
-    def start(profile: str) -> Portal:
-        portal = Portal(profile, tmp_path)
+    def start(profile: str, **extra_env: str) -> Portal:
+        portal = Portal(profile, tmp_path, **extra_env)
         started.append(portal)
         return portal
 
