@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,18 +19,31 @@ from services.texts import t
 
 # argon2-cffi defaults = RFC 9106 low-memory profile (argon2id, t=3, 64 MiB, p=4)
 _hasher = PasswordHasher()
+T = TypeVar('T')
 _semaphore: asyncio.Semaphore | None = None
 _semaphore_loop: asyncio.AbstractEventLoop | None = None
 
 
-def _cap() -> asyncio.Semaphore:
-    # each hash takes 64 MiB and ~1.5 cores: cap how many run at once (one semaphore per event loop)
+def _lower_priority() -> None:
+    # on Linux nice() applies to this thread and the threads argon2 starts from it: the event loop keeps
+    # its turn on a loaded 2-core box (bench/login.py measures the stall)
+    os.nice(10)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(config.settings.hash_concurrency, 'argon2', initializer=_lower_priority)
+
+
+async def _run(func: Callable[..., T], *args: object) -> T:
+    """Off the event loop, at most `hash_concurrency` at once: each hash takes 64 MiB and ~1.5 cores."""
     global _semaphore, _semaphore_loop
     loop = asyncio.get_running_loop()
-    if _semaphore is None or _semaphore_loop is not loop:
+    if _semaphore is None or _semaphore_loop is not loop:  # one semaphore per event loop
         _semaphore = asyncio.Semaphore(config.settings.hash_concurrency)
         _semaphore_loop = loop
-    return _semaphore
+    async with _semaphore:
+        return await loop.run_in_executor(_pool(), func, *args)
 
 
 @functools.cache
@@ -61,14 +78,12 @@ def check_policy(password: str, *, login: str = '', email: str = '') -> str | No
 
 
 async def hash_password(password: str) -> str:
-    async with _cap():
-        return await asyncio.to_thread(_hasher.hash, normalize(password))
+    return await _run(_hasher.hash, normalize(password))
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown login) a dummy verify keeps the timing the same."""
-    async with _cap():
-        return await asyncio.to_thread(_verify, password_hash, normalize(password))
+    return await _run(_verify, password_hash, normalize(password))
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
