@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from nicegui import app, ui
@@ -98,18 +98,39 @@ def success(body: ui.column, text: str, *, link_to_login: bool = True) -> None:
             ui.link(t('link.to_login'), '/login')
 
 
-def _form_page(
-    title: str, build_fields: Callable[[Form], None], submit_label: str, *, send_label: str, sms_only: bool
-) -> tuple[Form, ui.column, Confirmation, ui.checkbox, ui.button]:
-    with frame(title) as body:
-        form = Form()
-        build_fields(form)
-        phone = form.fields['phone']
-        confirmation = Confirmation(form, phone, send_label=send_label, sms_only=sms_only)
-        consent = consent_checkbox(form)
-        button = ui.button(submit_label).classes('w-full').props('color=primary')
-        form.message.move(body)
-    return form, body, confirmation, consent, button
+class RegistrationScreen:
+    """The shared part of both registration forms: fields, confirmation tabs, consent, the submit button."""
+
+    def __init__(
+        self, title: str, build_fields: Callable[[Form], None], submit_label: str, *, send_label: str, sms_only: bool
+    ) -> None:
+        with frame(title) as self.body:
+            self.form = Form()
+            build_fields(self.form)
+            self.confirmation = Confirmation(
+                self.form, self.form.fields['phone'], send_label=send_label, sms_only=sms_only
+            )
+            self.consent = consent_checkbox(self.form)
+            self.button = ui.button(submit_label).classes('w-full').props('color=primary')
+            self.form.message.move(self.body)
+
+    def values(self) -> RegistrationForm:
+        """What was typed; the flow-specific field (login or surname) is whichever this form has."""
+        fields = self.form.fields
+        return RegistrationForm(
+            login=fields['login'].value if 'login' in fields else '',
+            surname=fields['surname'].value if 'surname' in fields else '',
+            password=fields['password'].value,
+            password_confirm=fields['password_confirm'].value,
+            email=fields['email'].value,
+            phone=fields['phone'].value,
+            confirm_by=self.confirmation.confirm_by,
+            phone_request=self.confirmation.request_id,
+            consent=self.consent.value,
+        )
+
+    def on_submit(self, action: Callable[[], Awaitable[None]]) -> None:
+        self.button.on_click(lambda: self.form.submit(self.button, action))
 
 
 def register_page() -> None:
@@ -128,7 +149,7 @@ def register_page() -> None:
             f'type=tel autocomplete=tel hint="{t("hint.phone")}"'
         ).classes('w-full')
 
-    form, body, confirmation, consent, button = _form_page(
+    screen = RegistrationScreen(
         t('title.register'),
         fields,
         t('button.register'),
@@ -137,25 +158,13 @@ def register_page() -> None:
     )
 
     async def register() -> None:
-        outcome = await registration.register_by_login(
-            RegistrationForm(
-                login=form.fields['login'].value,
-                password=form.fields['password'].value,
-                password_confirm=form.fields['password_confirm'].value,
-                email=form.fields['email'].value,
-                phone=form.fields['phone'].value,
-                confirm_by=confirmation.confirm_by,
-                phone_request=confirmation.request_id,
-                consent=consent.value,
-            ),
-            ip=client_ip(),
-        )
+        outcome = await registration.register_by_login(screen.values(), ip=client_ip())
         if outcome.active:
-            success(body, t('done.registered_active'))
+            success(screen.body, t('done.registered_active'))
         else:
-            success(body, t('done.registered_email', email=outcome.cabinet.email))
+            success(screen.body, t('done.registered_email', email=outcome.cabinet.email))
 
-    button.on_click(lambda: form.submit(button, register))
+    screen.on_submit(register)
 
 
 def first_entry_page() -> None:
@@ -174,7 +183,7 @@ def first_entry_page() -> None:
             f'type=tel autocomplete=tel hint="{t("hint.phone_optional")}"'
         ).classes('w-full')
 
-    form, body, confirmation, consent, button = _form_page(
+    screen = RegistrationScreen(
         t('title.register_account', number=number),
         fields,
         t('button.save'),
@@ -183,28 +192,15 @@ def first_entry_page() -> None:
     )
 
     async def save() -> None:
-        outcome = await registration.register_by_account(
-            number,
-            RegistrationForm(
-                surname=form.fields['surname'].value,
-                password=form.fields['password'].value,
-                password_confirm=form.fields['password_confirm'].value,
-                email=form.fields['email'].value,
-                phone=form.fields['phone'].value,
-                confirm_by=confirmation.confirm_by,
-                phone_request=confirmation.request_id,
-                consent=consent.value,
-            ),
-            ip=client_ip(),
-        )
+        outcome = await registration.register_by_account(number, screen.values(), ip=client_ip())
         app.storage.user.pop(FIRST_ENTRY_KEY, None)
         if outcome.session_token:
             remember_session(outcome.session_token)
             ui.navigate.to('/')
         else:
-            success(body, t('done.registered_email', email=outcome.cabinet.email))
+            success(screen.body, t('done.registered_email', email=outcome.cabinet.email))
 
-    button.on_click(lambda: form.submit(button, save))
+    screen.on_submit(save)
 
 
 def start_first_entry(number: str) -> None:

@@ -4,33 +4,21 @@ from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 import aiosmtplib
 
 from services import config
-from services.gateways import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from services.gateways import DeliveryError, Gateway, PermanentDeliveryError, TemporaryDeliveryError
 
 log = logging.getLogger(__name__)
 
 
-class Mailer:
-    """Sends pre-built messages; use as `async with` so a connection opened for a batch is closed after it."""
+class Mailer(Gateway):
+    """Sends pre-built messages."""
 
     async def send(self, message: EmailMessage) -> None:
         raise NotImplementedError
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
 
 class ConsoleMailer(Mailer):

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
-from types import TracebackType
-from typing import Any, NoReturn, Self
+from typing import Any, NoReturn
 
 import httpx
 
 from services import config
-from services.gateways import PermanentDeliveryError, TemporaryDeliveryError
+from services.gateways import Gateway, PermanentDeliveryError, TemporaryDeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +33,13 @@ SMSRU_PERMANENT = frozenset({202, 203, 205, 207, 209, 212, 213, 214, 216, 230, 2
 SMSC_PERMANENT = frozenset({1, 5, 6, 7, 8, 9})
 
 
-class SmsGateway:
-    """Sends one text to one E.164 number; use as `async with` so the HTTP client of a batch is closed."""
+class SmsGateway(Gateway):
+    """Sends one text to one E.164 number."""
 
     name = 'sms'
 
     async def send(self, phone: str, text: str) -> None:
         raise NotImplementedError
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
 
 class ConsoleSms(SmsGateway):
