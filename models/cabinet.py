@@ -60,6 +60,8 @@ class Session(Model):
     )
     created_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
+    #: when the customer last typed the password in this session (email, phone, password changes ask again)
+    password_checked_at = fields.DatetimeField(null=True)
     ip = fields.CharField(max_length=45, null=True)
 
     class Meta:

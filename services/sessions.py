@@ -22,7 +22,10 @@ def _id(token: str) -> str:
 async def start(cabinet: Cabinet, ip: str | None) -> str:
     token = secrets.token_urlsafe(32)  # 256 bits
     now = clock.now()
-    await Session.create(id=_id(token), cabinet=cabinet, created_at=now, last_seen_at=now, ip=ip)
+    # every session starts from a typed password (login, or the registration form)
+    await Session.create(
+        id=_id(token), cabinet=cabinet, created_at=now, last_seen_at=now, password_checked_at=now, ip=ip
+    )
     return token
 
 
