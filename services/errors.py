@@ -31,3 +31,7 @@ class AuthenticationFailed(PortalError):
 
 class NotAllowed(PortalError):
     """The action is not available (profile, state, missing session)."""
+
+
+class ReauthRequired(PortalError):
+    """The password was last typed too long ago for this change: ask for it again, then retry."""

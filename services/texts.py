@@ -126,6 +126,10 @@ RU: dict[str, str] = {
     'mail.password_changed.line1': 'Пароль кабинета с логином {login} только что изменён, все сеансы завершены.',
     'mail.password_changed.line2': 'Если это были не вы, сразу восстановите пароль через «Забыли пароль?» '
     'и обратитесь в контактный центр.',
+    # --- personal accounts: linking (services/linking.py) ---
+    # --- account overview and bills (services/overview.py, services/bill_pdf.py) ---
+    # --- profile changes (services/profile.py) ---
+    # --- settings and header screens (pages) ---
     'sms.code': '{code} — код подтверждения, {brand}. Никому не сообщайте.',
     'sms.reset_code': '{code} — код для смены пароля, {brand}. Никому не сообщайте.',
 }
