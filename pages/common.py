@@ -8,13 +8,16 @@ from typing import Any
 
 from nicegui import app, ui
 
+from models.billing import Account
 from models.cabinet import Cabinet
 from services import sessions
-from services.errors import InvalidInput, PortalError
+from services.errors import InvalidInput, NotAllowed, PortalError
 from services.texts import t
 
 log = logging.getLogger('portal.pages')
 SESSION_KEY = 'session'
+#: the personal account the header shows; kept per browser so the choice survives a reload
+ACCOUNT_KEY = 'account'
 
 
 def client_ip() -> str | None:
@@ -25,6 +28,29 @@ def client_ip() -> str | None:
 async def current_cabinet() -> Cabinet | None:
     """Re-checked in every sensitive handler, not only at page load."""
     return await sessions.resolve(app.storage.user.get(SESSION_KEY))
+
+
+def session_token() -> str:
+    return app.storage.user.get(SESSION_KEY) or ''
+
+
+async def signed_in() -> Cabinet:
+    """The cabinet of this browser's live session; every sensitive handler asks again before acting."""
+    cabinet = await current_cabinet()
+    if cabinet is None:
+        ui.navigate.to('/login')
+        raise NotAllowed(t('error.session_expired'))
+    return cabinet
+
+
+def choose_account(accounts: list[Account]) -> Account | None:
+    """The remembered account if it is still linked, else the first one."""
+    wanted = app.storage.user.get(ACCOUNT_KEY)
+    return next((account for account in accounts if account.number == wanted), accounts[0] if accounts else None)
+
+
+def remember_account(number: str) -> None:
+    app.storage.user[ACCOUNT_KEY] = number
 
 
 def remember_session(token: str) -> None:

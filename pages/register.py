@@ -19,9 +19,10 @@ FIRST_ENTRY_KEY = 'first_entry'
 FIRST_ENTRY_TTL = timedelta(minutes=30)
 
 
-def password_inputs(form: Form, label: str) -> None:
+def password_inputs(form: Form, label: str, *, field: str = 'password') -> None:
+    """A new password and its confirmation, with the profile's length rule as a hint."""
     rules = config.settings.profile_rules
-    form.add('password', ui.input(label, password=True, password_toggle_button=True)).props(
+    form.add(field, ui.input(label, password=True, password_toggle_button=True)).props(
         f'autocomplete=new-password hint="{t("hint.password_rules", min=rules.password_min, max=rules.password_max)}"'
     ).classes('w-full')
     form.add('password_confirm', ui.input(t('label.password_confirm'), password=True)).props(

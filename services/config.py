@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     storage_secret: str = PLACEHOLDER_SECRET
     demo: bool = False
     brand_name: str = 'Энергосбыт'
+    #: the customers' clock: which day and month it is for payments, bills and lock times
+    timezone: str = 'Europe/Moscow'
 
     smtp_host: str = ''
     smtp_port: int = 25

@@ -6,7 +6,16 @@ from services import outbox
 from services.texts import t
 
 #: kind → how many body lines texts.py has for it (mail.{kind}.line1 …)
-_LINES = {'confirm': 3, 'reset': 3, 'password_changed': 2}
+_LINES = {
+    'confirm': 3,
+    'reset': 3,
+    'password_changed': 2,
+    'link_attempts': 3,
+    'email_change': 3,
+    'email_change_requested': 3,
+    'email_changed': 2,
+    'phone_changed': 2,
+}
 
 
 async def send_notice(

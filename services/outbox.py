@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from services.gateways import PermanentDeliveryError, TemporaryDeliveryError
 from services.gateways.mail import Mailer, get_mailer
 from services.gateways.sms import SmsGateway, get_sms_gateway
 
+UNFOLDED = default_policy.clone(max_line_length=998)
 log = logging.getLogger(__name__)
 
 EMAIL = 'email'
@@ -234,7 +236,8 @@ def _build_email(message: OutboxMessage) -> EmailMessage:
     settings = config.settings
     sender = settings.mail_from
     domain = sender.rpartition('@')[2].strip('> ') or 'localhost'
-    email = EmailMessage()
+    # unfolded headers: Python 3.11 loses the space where it folds a long Cyrillic subject
+    email = EmailMessage(policy=UNFOLDED)
     try:
         email['From'] = sender if '<' in sender else Address(settings.brand_name, addr_spec=sender)
         email['To'] = message.recipient
@@ -245,9 +248,10 @@ def _build_email(message: OutboxMessage) -> EmailMessage:
     # stable per message, so a copy re-sent after a crash can be recognised as the same message
     email['Message-ID'] = f'<outbox.{message.id}.{int(message.created_at.timestamp())}@{domain}>'
     email['Auto-Submitted'] = 'auto-generated'
-    email.set_content(message.body_text)
+    # base64 keeps bodies 7-bit with short lines whatever line length the header policy allows
+    email.set_content(message.body_text, cte='base64')
     if message.body_html:
-        email.add_alternative(message.body_html, subtype='html')
+        email.add_alternative(message.body_html, subtype='html', cte='base64')
     return email
 
 

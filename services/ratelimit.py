@@ -26,6 +26,10 @@ FIRST_ENTRY_PER_IP_MINUTE = Rule('first-entry-ip', 10, timedelta(minutes=1))
 FIRST_ENTRY_FAILURES = Rule('first-entry-fail', 5, timedelta(minutes=15))
 RESET_PER_LOGIN_HOUR = Rule('reset-login', 5, timedelta(hours=1))
 RESET_PER_IP_HOUR = Rule('reset-ip', 20, timedelta(hours=1))
+#: proof mismatches when linking an account (services/linking.py): per cabinet+account, per account, per cabinet
+LINK_FAILURES_PER_PAIR = Rule('link-fail-pair', 3, timedelta(days=1))
+LINK_FAILURES_PER_ACCOUNT = Rule('link-fail-account', 5, timedelta(days=1))
+LINK_FAILURES_PER_CABINET = Rule('link-fail-cabinet', 10, timedelta(days=1))
 
 
 def _key(rule: Rule, subject: str) -> str:

@@ -13,8 +13,9 @@ from services import clock, config
 
 CONFIRM_EMAIL = 'confirm_email'
 RESET_PASSWORD = 'reset_password'  # noqa: S105 - a purpose, not a password
-TTL = {CONFIRM_EMAIL: timedelta(hours=24), RESET_PASSWORD: timedelta(minutes=60)}
-PATHS = {CONFIRM_EMAIL: '/confirm', RESET_PASSWORD: '/reset'}
+CHANGE_EMAIL = 'change_email'
+TTL = {CONFIRM_EMAIL: timedelta(hours=24), RESET_PASSWORD: timedelta(minutes=60), CHANGE_EMAIL: timedelta(hours=24)}
+PATHS = {CONFIRM_EMAIL: '/confirm', RESET_PASSWORD: '/reset', CHANGE_EMAIL: '/email-change'}
 
 
 def _hash(raw: str) -> str:

@@ -11,7 +11,11 @@ from tests.conftest import ROOT
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, 'main.py', *args], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True,
+        [sys.executable, 'main.py', *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -39,7 +43,10 @@ async def test_cabinet_show_prints_state_contacts_and_events(db):
     from services import registration
 
     form = registration.RegistrationForm(
-        login='ivanov', password='Zelenyj-Slon-42', password_confirm='Zelenyj-Slon-42', email='i@example.ru',
+        login='ivanov',
+        password='Zelenyj-Slon-42',
+        password_confirm='Zelenyj-Slon-42',
+        email='i@example.ru',
         consent=True,
     )
     await registration.register_by_login(form, ip='10.0.0.7')

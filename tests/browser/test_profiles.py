@@ -27,7 +27,8 @@ def log_in(page: Page, portal, login: str, password: str) -> None:
 
 
 def log_out(page: Page) -> None:
-    page.get_by_role('button', name='Выйти').click()
+    page.get_by_role('button', name=re.compile('Меню кабинета')).click()  # top right
+    page.get_by_role('menuitem', name='Выйти').click()
     expect(page.get_by_text('Вход в личный кабинет')).to_be_visible()
 
 

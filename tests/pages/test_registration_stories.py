@@ -39,7 +39,8 @@ async def test_register_by_login_confirm_by_email_then_log_in_and_out(user: User
     await see(user, 'Регистрация подтверждена')
     await log_in(user, 'ivanov')
     await see(user, 'Вы вошли как ivanov')
-    user.find('Выйти').click()
+    user.find(marker='account-menu').click()
+    user.find(marker='logout').click()
     await see(user, 'Вход в личный кабинет')
     await user.open('/')
     await see(user, 'Вход в личный кабинет')  # the session is gone

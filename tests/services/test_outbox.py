@@ -436,3 +436,10 @@ async def test_cli_work_delivers_and_stops_cleanly_on_ctrl_c(mailbox):
             process.kill()
     assert process.returncode == 0, output.decode()
     assert 'Отправка сообщений остановлена.' in output.decode()
+
+
+async def test_a_long_cyrillic_subject_keeps_its_spaces(mailbox):
+    subject = 'Подтверждение смены адреса электронной почты в личном кабинете энергосбытовой компании'
+    await outbox.send_email('ivanov@example.ru', subject, 'notice', {'title': 'Т', 'lines': []})
+    await outbox.deliver_due()
+    assert mailbox.wait_for('ivanov@example.ru')[0]['Subject'] == subject

@@ -1,0 +1,219 @@
+"""Flows 4, 5 and 7 in the simulated browser: link accounts, switch, overview and PDF, settings."""
+
+from __future__ import annotations
+
+import pytest
+from nicegui import app, ui
+from nicegui.testing import User
+
+from models.billing import Account
+from models.cabinet import Cabinet, Link
+from services import billing_import, registration
+from services.registration import RegistrationForm
+from tests.pages.conftest import fill, local_path, mail_to, see, sms_code
+from tests.pages.test_registration_stories import GOOD, PHONE, log_in
+from tests.support.billing import write_billing_files
+from tests.support.servers import Mailbox
+
+KURSK = '461000000001'  # payments 1234.56 and 102.50, bills 2026-09 and 2026-10
+TVER = '691000000001'
+TVER_ADDRESS = '170100, г. Тверь, ул. Советская, д. 3, кв. 41'
+
+
+@pytest.fixture
+async def billing(tmp_path, fake_clock) -> None:
+    """The sample billing data, imported as an operator would; 'today' is 2026-11-20 (fake_clock)."""
+    await billing_import.import_files([str(path) for path in write_billing_files(tmp_path).values()])
+
+
+async def signed_in_user(user: User, mailbox: Mailbox, login: str = 'ivanov', email: str = 'ivanov@example.ru'):
+    form = RegistrationForm(login=login, password=GOOD, password_confirm=GOOD, email=email, consent=True)
+    await registration.register_by_login(form, ip=None)
+    await registration.confirm_email(Mailbox.link(await mail_to(mailbox, email)).split('token=')[1], ip=None)
+    await log_in(user, login)
+    await see(user, f'Вы вошли как {login}')
+
+
+async def link(user: User, number: str, proof: str) -> None:
+    await see(user, 'Номер лицевого счёта')
+    fill(user, {'Номер лицевого счёта': number, 'Подтверждение': proof})
+    user.find(kind=ui.button, content='Добавить').click()
+
+
+async def test_first_login_lands_on_the_link_form_and_the_account_appears(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await see(user, 'Добавление лицевого счёта', 'Номер лицевого счёта', 'Подтверждение')
+    await link(user, KURSK, '1 234,56')
+    await see(user, f'Лицевой счёт {KURSK}', 'Задолженность:', 'Последний счёт: Октябрь 2026', 'Оплатить до 10.11.2026')
+    await see(user, 'Счета за 12 месяцев', 'Платежи за 12 месяцев', '14.09.2026')
+    user.find(marker='account-menu').click()
+    await see(user, '+Добавить счёт', 'Курск, 305000')
+
+
+async def test_link_a_second_region_by_address_switch_and_keep_the_choice(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await link(user, KURSK, '102.50')
+    await see(user, f'Лицевой счёт {KURSK}')
+    await user.open('/accounts/add')
+    await link(user, TVER, '170100, г. ТВЕРЬ,  ул. Советская, д. 3, кв. 41')  # case and spaces do not matter
+    await see(user, f'Лицевой счёт {TVER}', 'Тверь, 170100')
+    user.find(marker='account-menu').click()
+    user.find(marker=f'switch-{KURSK}').click()
+    await see(user, f'Лицевой счёт {KURSK}')
+    await user.open('/')
+    await see(user, f'Лицевой счёт {KURSK}')  # the choice survives a reload
+
+
+async def test_bill_pdf_downloads(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await link(user, KURSK, '1234.56')
+    await see(user, 'Последний счёт: Октябрь 2026')
+    user.find(marker='pdf-2026-10').click()
+    response = await user.download.next()
+    assert response.content.startswith(b'%PDF')
+
+
+@pytest.mark.parametrize(
+    ('number', 'proof', 'message'),
+    [
+        ('', '', 'Заполните это поле'),
+        ('999000999', '102.50', 'не найден'),
+        (KURSK, '102', 'копейк'),
+        (KURSK, '-5.00', ''),
+        (KURSK, '1О2.50', ''),
+        (KURSK, '999.99', 'Подтверждение не совпадает'),
+        (KURSK, '305000, г. Курск, ул. Ленина, 5, кв. 12', 'Подтверждение не совпадает'),
+    ],
+)
+async def test_bad_link_input(user: User, mailbox, billing, number, proof, message):
+    await signed_in_user(user, mailbox)
+    await link(user, number, proof)
+    if message:
+        await see(user, message)
+    await see(user, 'Добавление лицевого счёта')
+    assert await Link.all().count() == 0
+
+
+async def test_proof_failures_lock_the_account_for_a_day(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    for _ in range(2):
+        await link(user, KURSK, '999.99')
+        await see(user, 'Подтверждение не совпадает')
+        user.find('Подтверждение').clear()
+        user.find('Номер лицевого счёта').clear()
+    await link(user, KURSK, '999.99')
+    await see(user, 'Попробуйте снова после')  # the third failure locks it
+    user.find('Подтверждение').clear()
+    user.find('Номер лицевого счёта').clear()
+    await link(user, KURSK, '1234.56')
+    await see(user, 'Попробуйте снова после')  # even the right proof waits
+    assert await Link.all().count() == 0
+
+
+async def test_linking_an_account_twice_says_so(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await link(user, KURSK, '1234.56')
+    await see(user, f'Лицевой счёт {KURSK}')
+    await user.open('/accounts/add')
+    await link(user, KURSK, '1234.56')
+    await see(user, 'уже привязан')
+    assert await Link.all().count() == 1
+
+
+async def test_double_click_on_add_links_once(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    fill(user, {'Номер лицевого счёта': KURSK, 'Подтверждение': '1234.56'})
+    user.find(kind=ui.button, content='Добавить').click()
+    user.find(kind=ui.button, content='Добавить').click()
+    await see(user, f'Лицевой счёт {KURSK}')
+    assert await Link.all().count() == 1
+
+
+async def test_a_remembered_account_that_is_not_ours_is_not_shown(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await link(user, KURSK, '1234.56')
+    await see(user, f'Лицевой счёт {KURSK}')
+    app.storage.user['account'] = TVER  # e.g. a tampered or stale choice
+    await user.open('/')
+    await see(user, f'Лицевой счёт {KURSK}')
+
+
+async def test_unlink_with_confirmation(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await link(user, KURSK, '1234.56')
+    await see(user, f'Лицевой счёт {KURSK}')
+    await user.open('/settings')
+    await see(user, 'Профиль')
+    await see(user, 'Привязанные лицевые счета', 'Добавить счет')
+    user.find('Отвязать').click()
+    await see(user, f'Отвязать лицевой счёт {KURSK} от кабинета?')
+    user.find('Отмена').click()
+    assert await Link.all().count() == 1
+    user.find('Отвязать').click()
+    await see(user, f'Отвязать лицевой счёт {KURSK} от кабинета?')
+    user.find(marker='confirm-unlink').click()
+    await see(user, f'Лицевой счёт {KURSK} отвязан')
+    assert await Link.all().count() == 0
+
+
+async def test_a_cabinet_cannot_unlink_the_account_it_logs_in_with(user: User, mailbox, billing, monkeypatch):
+    account = await Account.get(number=KURSK)
+    form = RegistrationForm(surname='Семенов', password=GOOD, password_confirm=GOOD, email='s@example.ru', consent=True)
+    await registration.register_by_account(account.number, form, ip=None)
+    await registration.confirm_email(Mailbox.link(await mail_to(mailbox, 's@example.ru')).split('token=')[1], ip=None)
+    await log_in(user, KURSK)
+    await see(user, f'Вы вошли как {KURSK}')
+    await user.open('/settings')
+    await see(user, 'Профиль')
+    await see(user, 'Привязанные лицевые счета')
+    await user.should_not_see('Отвязать', retries=5)
+
+
+async def test_change_email_asks_for_the_password_after_five_minutes(user: User, mailbox, billing, fake_clock):
+    await signed_in_user(user, mailbox)
+    fake_clock.advance(minutes=6)
+    await user.open('/settings')
+    await see(user, 'Профиль')
+    fill(user, {'Новый email': 'new@example.ru'})
+    user.find('Изменить email').click()
+    await see(user, 'Для этого действия введите пароль ещё раз')
+    user.find(marker='reauth-password').type(GOOD)
+    user.find('Продолжить').click()
+    await see(user, 'На new@example.ru отправлено письмо со ссылкой')
+    message = await mail_to(mailbox, 'new@example.ru')
+    await user.open(local_path(Mailbox.link(message)))
+    user.find('Подтвердить новый адрес').click()
+    await see(user, 'Адрес почты изменён на new@example.ru')
+    assert (await Cabinet.get(login_key='ivanov')).email == 'new@example.ru'
+
+
+async def test_change_phone_by_sms_code(user: User, mailbox, sms, billing):
+    await signed_in_user(user, mailbox)
+    await user.open('/settings')
+    await see(user, 'Профиль')
+    fill(user, {'Новый телефон': PHONE})
+    user.find(marker='phone-send-code').click()
+    await see(user, 'Код отправлен')
+    user.find(marker='phone-code').type(await sms_code(sms, PHONE))
+    user.find('Изменить телефон').click()
+    await see(user, f'Телефон изменён на {PHONE}')
+
+
+async def test_change_password_needs_the_current_one(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await user.open('/settings')
+    await see(user, 'Профиль')
+    fill(
+        user,
+        {
+            'Текущий пароль': 'not-my-password',
+            'Новый пароль': 'Novyj-Parol-2026',
+            'Подтверждение пароля': 'Novyj-Parol-2026',
+        },
+    )
+    user.find('Изменить пароль').click()
+    await see(user, 'Неверный')
+    user.find('Текущий пароль').clear()
+    fill(user, {'Текущий пароль': GOOD})
+    user.find('Изменить пароль').click()
+    await see(user, 'Пароль изменён. Другие сеансы завершены.')
