@@ -13,12 +13,12 @@ class EBill(Model):
     cabinet = fields.ForeignKeyField('models.Cabinet', related_name='ebills', on_delete=fields.CASCADE)
     email = fields.CharField(max_length=254, db_index=True)
     enabled = fields.BooleanField(default=False)
-    #: the delivery address proved by a link (or it is the cabinet's confirmed email)
+    #: the delivery address proved by a link, or it is the confirmed email of the cabinet
     email_confirmed_at = fields.DatetimeField(null=True)
     consent_version = fields.CharField(max_length=32, null=True)
     consent_at = fields.DatetimeField(null=True)
     consent_ip = fields.CharField(max_length=45, null=True)
-    #: consecutive permanent rejections of the address (5xx); 3 turn e-bill off
+    #: consecutive permanent rejections of the address (5xx), 3 turn e-bill off
     bounces = fields.SmallIntField(default=0)
     last_bounce = fields.TextField(default='')
     updated_at = fields.DatetimeField()

@@ -40,8 +40,11 @@ async def migrate_database(database_url: str | None = None) -> None:
     """Apply pending Tortoise migrations (creates the schema on an empty database)."""
     cfg = tortoise_config(database_url)
     _ensure_sqlite_folder(cfg['connections']['default'])
-    await migrate(config=cfg)
-    await Tortoise.close_connections()
+    try:
+        await migrate(config=cfg)
+    finally:
+        # an open SQLite connection keeps its thread alive: a failed migration must still let the process exit
+        await Tortoise.close_connections()
 
 
 async def open_database(database_url: str | None = None) -> None:
