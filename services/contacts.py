@@ -57,9 +57,10 @@ def normalize_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def fold_name(name: str) -> str:
-    """Surnames match case- and ё/е-insensitively, ignoring surrounding and doubled spaces."""
-    return ' '.join(name.casefold().replace('ё', 'е').split())
+def fold_text(text: str) -> str:
+    """How surnames and addresses are compared: case, ё/е and runs of whitespace (NBSP too) folded;
+    punctuation stays significant."""
+    return ' '.join(text.casefold().replace('ё', 'е').split())
 
 
 def mask_phone(phone: str) -> str:

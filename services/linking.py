@@ -20,11 +20,11 @@ from tortoise.transactions import in_transaction
 from models.billing import Account, Payment
 from models.cabinet import Cabinet, CabinetState, Link
 from services import accounts, audit, clock, config, ratelimit
+from services.contacts import fold_text
 from services.errors import InvalidInput, NotAllowed, PortalError, TooManyAttempts
 from services.notices import send_notice
 from services.texts import t
 
-#: payment dates are the utility's local dates, and lock times are shown to customers in this zone
 #: seed 000: «сумма любого ненулевого платежа … за последние 6 месяцев»
 PAYMENT_MONTHS = 6
 PAYMENT = 'payment'
@@ -69,11 +69,6 @@ def parse_payment_sum(text: str) -> Decimal | None:
     return amount
 
 
-def fold_address(text: str) -> str:
-    """The address as compared: case, ё/е and runs of whitespace (NBSP too) folded; punctuation stays significant."""
-    return ' '.join(text.casefold().replace('ё', 'е').split())
-
-
 def _months_before(day: date, months: int) -> date:
     """The same day `months` calendar months earlier, clamped to the month's end (31 Aug → 28/29 Feb)."""
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
@@ -95,7 +90,7 @@ async def proof_matches(account: Account, proof: str) -> bool:
     amount = parse_payment_sum(proof)
     if amount is None:
         # the address is a secret too: compare in constant time
-        return hmac.compare_digest(fold_address(account.address).encode(), fold_address(proof).encode())
+        return hmac.compare_digest(fold_text(account.address).encode(), fold_text(proof).encode())
     return await Payment.filter(account_id=account.id, date__gte=_window_start(), amount=amount).exists()
 
 

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from models.billing import Account
 from models.cabinet import Cabinet, CabinetState, Consent, Link
 from services import accounts, audit, clock, codes, config, passwords, ratelimit, sessions, tokens
-from services.contacts import fold_name, login_error, login_key, mask_email, normalize_email, normalize_phone
+from services.contacts import fold_text, login_error, login_key, mask_email, normalize_email, normalize_phone
 from services.errors import InvalidInput, NotAllowed, TooManyAttempts
 from services.notices import send_notice
 from services.texts import t
@@ -194,7 +194,7 @@ async def find_first_entry_account(number: str, surname: str, *, ip: str | None)
     if ip:
         await ratelimit.record(ratelimit.FIRST_ENTRY_PER_IP_MINUTE, ip)
     account = await Account.get_or_none(number=number)
-    if account is None or fold_name(account.surname) != fold_name(surname):
+    if account is None or fold_text(account.surname) != fold_text(surname):
         await ratelimit.record(ratelimit.FIRST_ENTRY_FAILURES, number)
         await audit.record('first_entry_failure', ip=ip, account=number)
         raise InvalidInput({'account': t('error.account_or_surname')})
@@ -214,7 +214,7 @@ async def register_by_account(number: str, form: RegistrationForm, *, ip: str | 
     errors, email, phone = _check_form(form, login=account.number, sms_required=form.confirm_by == BY_SMS)
     if not form.surname.strip():
         errors['surname'] = t('error.required')
-    elif fold_name(form.surname) != fold_name(account.surname):
+    elif fold_text(form.surname) != fold_text(account.surname):
         await ratelimit.record(ratelimit.FIRST_ENTRY_FAILURES, account.number)
         errors['surname'] = t('error.surname_mismatch')
     if form.confirm_by == BY_SMS and form.phone_request is None and 'phone' not in errors:

@@ -12,6 +12,7 @@ from models.billing import Account, Payment, Region
 from models.cabinet import Cabinet, CabinetState, Link
 from models.security import AuditEvent, RateEvent
 from services import clock, config, linking, outbox
+from services.contacts import fold_text
 from services.errors import InvalidInput, NotAllowed, TooManyAttempts
 from tests.support.servers import Mailbox
 
@@ -121,7 +122,7 @@ def test_addresses_are_not_sums(text):
 
 
 def test_address_folding():
-    assert linking.fold_address('  305000,\u00a0Г.  КУРСК,\tул. Семёновская ') == '305000, г. курск, ул. семеновская'
+    assert fold_text('  305000,\u00a0Г.  КУРСК,\tул. Семёновская ') == '305000, г. курск, ул. семеновская'
 
 
 # --- linking ---------------------------------------------------------------------------------------------------
