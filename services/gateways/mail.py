@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from typing import Literal
 
@@ -58,7 +60,11 @@ class SmtpMailer(Mailer):
             raise TemporaryDeliveryError(self._unreachable)
         smtp = await self._connection()
         try:
-            await smtp.send_message(message)
+            # flattened here with the message's own policy: send_message would re-fold long headers at 78
+            # characters, and Python 3.11 loses a space where it folds a Cyrillic subject
+            sender = message['From'].addresses[0].addr_spec
+            recipients = [address.addr_spec for address in message['To'].addresses]
+            await smtp.sendmail(sender, recipients, _flatten(message))
         except Exception as error:
             # after a failure the session's state is unknown: the next message starts a fresh one
             await self.close()
@@ -135,3 +141,9 @@ def get_mailer() -> Mailer:
         password=settings.smtp_password,
         timeout=settings.smtp_timeout,
     )
+
+
+def _flatten(message: EmailMessage) -> bytes:
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, policy=message.policy.clone(linesep='\r\n')).flatten(message)
+    return buffer.getvalue()

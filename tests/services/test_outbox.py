@@ -439,7 +439,8 @@ async def test_cli_work_delivers_and_stops_cleanly_on_ctrl_c(mailbox):
 
 
 async def test_a_long_cyrillic_subject_keeps_its_spaces(mailbox):
-    subject = 'Подтверждение смены адреса электронной почты в личном кабинете энергосбытовой компании'
+    # long enough to be folded twice at 78 characters: every space must survive
+    subject = 'Получение квитанции на электронную почту отключено для лицевого счёта номер 461000000001 в кабинете'
     await outbox.send_email('ivanov@example.ru', subject, 'notice', {'title': 'Т', 'lines': []})
     await outbox.deliver_due()
     assert mailbox.wait_for('ivanov@example.ru')[0]['Subject'] == subject
