@@ -7,7 +7,7 @@ from pages.confirm import confirm_page, forgot_page, reset_page
 from pages.demo_mail import demo_mail_page
 from pages.login import login_page
 from pages.register import first_entry_page, register_page
-from pages.settings import email_change_page, settings_page
+from pages.settings import ebill_confirm_page, email_change_page, settings_page
 
 #: paths anyone may open; the session middleware sends everything else to /login
 PUBLIC_PATHS = {
@@ -18,6 +18,7 @@ PUBLIC_PATHS = {
     '/reset',
     '/forgot',
     '/email-change',
+    '/ebill-confirm',
     '/demo/mail',
 }
 
@@ -31,6 +32,7 @@ def bind_pages() -> None:
     ui.page('/first-entry')(first_entry_page)
     ui.page('/confirm')(confirm_page)
     ui.page('/email-change')(email_change_page)
+    ui.page('/ebill-confirm')(ebill_confirm_page)
     ui.page('/reset')(reset_page)
     ui.page('/forgot')(forgot_page)
     ui.page('/demo/mail')(demo_mail_page)

@@ -12,7 +12,7 @@ from pages.accounts import signed_in_page
 from pages.common import Form, client_ip, session_token, signed_in
 from pages.layout import frame
 from pages.register import password_inputs, success
-from services import linking, profile, tokens
+from services import ebill, linking, profile, tokens
 from services.errors import PortalError, ReauthRequired
 from services.texts import t
 
@@ -161,6 +161,35 @@ def _password_block() -> None:
     button.on_click(lambda: form.submit(button, change))
 
 
+def _ebill_block(state: ebill.EBillState) -> None:
+    """Seed 004: a toggle per account, the delivery email prefilled (an empty white field when there is none)."""
+    number = state.account.number
+    with ui.card().classes('w-full').mark(f'ebill-{number}'):
+        ui.label(f'{number} — {state.account.address}').classes('font-medium')
+        form = Form()
+        toggle = ui.switch(t('ebill.toggle'), value=state.enabled).mark(f'ebill-toggle-{number}')
+        email = form.add('email', ui.input(t('label.email'), value=state.email)).props(
+            'type=email autocomplete=email outlined bg-color=white'
+        ).classes('w-full').mark(f'ebill-email-{number}')
+        note = ui.label().props('role=status').classes('text-sm')
+        if state.pending_confirmation:
+            note.text = t('ebill.pending', email=state.email)
+        if state.bouncing:
+            ui.label(t('ebill.bouncing', reason=state.last_bounce)).classes('text-negative text-sm').props('role=alert')
+        button = ui.button(t('button.save')).props('outline').mark(f'ebill-save-{number}')
+
+        async def save() -> None:
+            saved = await ebill.save_ebill(await signed_in(), number, toggle.value, email.value, ip=client_ip())
+            if not saved.enabled:
+                note.text = t('ebill.off')
+            elif saved.pending_confirmation:
+                note.text = t('ebill.pending', email=saved.email)
+            else:
+                note.text = t('ebill.on', email=saved.email)
+
+        button.on_click(lambda: form.submit(button, save))
+
+
 async def settings_page() -> None:
     signed = await signed_in_page()
     if signed is None:
@@ -176,6 +205,13 @@ async def settings_page() -> None:
         _phone_block(cabinet)
         ui.separator()
         _password_block()
+        states = await ebill.ebill_states(cabinet)
+        if states:
+            ui.separator()
+            ui.label(t('ebill.title')).classes('text-lg font-medium').props('role=heading aria-level=2')
+            ui.label(t('ebill.hint')).classes('text-sm')
+            for state in states:
+                _ebill_block(state)
 
 
 async def email_change_page(token: str = '') -> None:
@@ -192,5 +228,23 @@ async def email_change_page(token: str = '') -> None:
             if cabinet is None:
                 raise PortalError(t('error.email_link_invalid'))
             success(body, t('done.email_changed', email=cabinet.email), link_to_login=False)
+
+        button.on_click(lambda: form.submit(button, confirm))
+
+
+async def ebill_confirm_page(token: str = '') -> None:
+    """The link sent to a new e-bill address: a button confirms it."""
+    with frame(t('ebill.confirm_title')) as body:
+        if await tokens.peek(tokens.CONFIRM_EBILL, token) is None:
+            ui.label(t('error.email_link_invalid')).classes('text-negative').props('role=alert')
+            return
+        form = Form()
+        button = ui.button(t('button.confirm_new_email')).props('color=primary')
+
+        async def confirm() -> None:
+            account = await ebill.confirm_ebill(token, ip=client_ip())
+            if account is None:
+                raise PortalError(t('error.email_link_invalid'))
+            success(body, t('ebill.confirmed', number=account.number), link_to_login=False)
 
         button.on_click(lambda: form.submit(button, confirm))

@@ -15,6 +15,9 @@ _LINES = {
     'email_change_requested': 3,
     'email_changed': 2,
     'phone_changed': 2,
+    'ebill_confirm': 3,
+    'ebill_moved': 2,
+    'ebill_off': 2,
 }
 
 

@@ -14,8 +14,22 @@ from services import clock, config
 CONFIRM_EMAIL = 'confirm_email'
 RESET_PASSWORD = 'reset_password'  # noqa: S105 - a purpose, not a password
 CHANGE_EMAIL = 'change_email'
-TTL = {CONFIRM_EMAIL: timedelta(hours=24), RESET_PASSWORD: timedelta(minutes=60), CHANGE_EMAIL: timedelta(hours=24)}
-PATHS = {CONFIRM_EMAIL: '/confirm', RESET_PASSWORD: '/reset', CHANGE_EMAIL: '/email-change'}
+CONFIRM_EBILL = 'confirm_ebill'
+TTL = {
+    CONFIRM_EMAIL: timedelta(hours=24),
+    RESET_PASSWORD: timedelta(minutes=60),
+    CHANGE_EMAIL: timedelta(hours=24),
+    CONFIRM_EBILL: timedelta(hours=24),
+}
+PATHS = {
+    CONFIRM_EMAIL: '/confirm',
+    RESET_PASSWORD: '/reset',
+    CHANGE_EMAIL: '/email-change',
+    CONFIRM_EBILL: '/ebill-confirm',
+}
+#: purposes whose links each prove one address, so a newer link leaves the older ones alive: a cabinet may be
+#: confirming e-bill addresses of several accounts at once
+_SEVERAL_LIVE = frozenset({CONFIRM_EBILL})
 
 
 def _hash(raw: str) -> str:
@@ -23,9 +37,10 @@ def _hash(raw: str) -> str:
 
 
 async def issue(purpose: str, cabinet_id: int, email: str) -> str:
-    """A new link for this cabinet and purpose; older unused ones of the same purpose die."""
+    """A new link for this cabinet and purpose; older unused ones of the same purpose die (except `_SEVERAL_LIVE`)."""
     now = clock.now()
-    await LinkToken.filter(cabinet_id=cabinet_id, purpose=purpose, used_at=None).update(used_at=now)
+    if purpose not in _SEVERAL_LIVE:
+        await LinkToken.filter(cabinet_id=cabinet_id, purpose=purpose, used_at=None).update(used_at=now)
     raw = secrets.token_urlsafe(32)
     await LinkToken.create(
         purpose=purpose,

@@ -217,3 +217,19 @@ async def test_change_password_needs_the_current_one(user: User, mailbox, billin
     fill(user, {'Текущий пароль': GOOD})
     user.find('Изменить пароль').click()
     await see(user, 'Пароль изменён. Другие сеансы завершены.')
+
+
+async def test_ebill_toggle_on_and_off(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await link(user, KURSK, '1234.56')
+    await see(user, f'Лицевой счёт {KURSK}')
+    await user.open('/settings')
+    await see(user, 'Подключение получения квитанции на электронную почту')
+    email = user.find(marker=f'ebill-email-{KURSK}')
+    assert email.elements.pop().value == 'ivanov@example.ru'  # prefilled from the cabinet
+    user.find(marker=f'ebill-toggle-{KURSK}').click()
+    user.find(marker=f'ebill-save-{KURSK}').click()
+    await see(user, 'Квитанция будет приходить на ivanov@example.ru')
+    user.find(marker=f'ebill-toggle-{KURSK}').click()
+    user.find(marker=f'ebill-save-{KURSK}').click()
+    await see(user, 'Получение квитанции на email отключено')
