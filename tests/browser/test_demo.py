@@ -25,6 +25,7 @@ def test_demo_mode_newcomer_registers_through_the_demo_mailbox(start_portal, pag
     field(page, 'Номер лицевого счёта').fill(number)
     field(page, 'Фамилия').fill(surname)
     page.get_by_role('button', name='Продолжить').click()
+    expect(page.get_by_role('heading', name=f'Регистрация по лицевому счёту {number}')).to_be_visible()
     field(page, 'Фамилия').fill(surname)
     field(page, 'Новый пароль').fill(GOOD)
     field(page, 'Подтверждение пароля').fill(GOOD)

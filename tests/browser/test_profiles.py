@@ -42,6 +42,7 @@ def confirm_by_link(page: Page, mailbox: Mailbox, email: str) -> None:
 def recover_by_email(page: Page, portal, mailbox: Mailbox, login: str, email: str) -> None:
     page.goto(f'{portal.url}/login')
     page.get_by_role('link', name='Забыли пароль?').click()
+    expect(page.get_by_role('heading', name='Восстановление пароля')).to_be_visible()
     field(page, 'Логин').fill(login)
     screenshot(page, 'forgot')
     page.get_by_role('button', name='Восстановить').click()
@@ -68,6 +69,7 @@ def test_default_profile_register_by_login(start_portal, page: Page, mailbox: Ma
     page.goto(f'{portal.url}/login')
     screenshot(page, 'login-default')
     page.get_by_role('link', name='Еще нет аккаунта? Зарегистрируйтесь').click()
+    expect(page.get_by_role('heading', name='Регистрация')).to_be_visible()  # the login page has «Логин» too
     field(page, 'Логин').fill('ivanov')
     field(page, 'Пароль').fill(GOOD)
     field(page, 'Подтверждение пароля').fill(GOOD)
@@ -89,6 +91,7 @@ def test_atom_profile_register_with_sms_code_and_email_link(start_portal, page: 
     page.goto(f'{portal.url}/login')
     expect(page.get_by_text('Первый вход по лицевому счёту')).to_have_count(0)
     page.get_by_role('link', name='Еще нет аккаунта? Зарегистрируйтесь').click()
+    expect(page.get_by_role('heading', name='Регистрация')).to_be_visible()  # the login page has «Логин» too
     field(page, 'Логин').fill('petrova')
     field(page, 'Пароль').fill(GOOD)
     field(page, 'Подтверждение пароля').fill(GOOD)
