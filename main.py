@@ -32,7 +32,7 @@ def build_app() -> None:
 
     import pages
     from pages.middleware import SessionMiddleware
-    from services import housekeeping, outbox
+    from services import dispatch, housekeeping, outbox
     from services.db import close_database, open_database
 
     original = getattr(app.router.lifespan_context, 'portal_original', app.router.lifespan_context)
@@ -41,13 +41,15 @@ def build_app() -> None:
     async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
         # the database must be open before the first request: NiceGUI does not await on_startup handlers
         await open_database()
-        worker, housekeeper = outbox.OutboxWorker(), housekeeping.Housekeeper()
+        worker, housekeeper, bills = outbox.OutboxWorker(), housekeeping.Housekeeper(), dispatch.BillScheduler()
         worker.start()
         housekeeper.start()
+        bills.start()
         try:
             async with original(asgi_app) as state:
                 yield state
         finally:
+            await bills.stop()
             await housekeeper.stop()
             await worker.stop()
             await close_database()
@@ -113,9 +115,22 @@ def _cmd_demo(_: argparse.Namespace) -> int:
 
 
 def _cmd_outbox(args: argparse.Namespace) -> int:
+    import services.dispatch  # noqa: F401 - registers what delivering a bill needs: its PDF and its outcome hooks
     from services import outbox
 
     return asyncio.run(_with_database(lambda: outbox.cli_outbox(args.action)))
+
+
+def _cmd_send_bills(args: argparse.Namespace) -> int:
+    from services import dispatch
+
+    return asyncio.run(_with_database(lambda: dispatch.cli_send_bills(args.period, dry_run=args.dry_run)))
+
+
+def _cmd_bills_status(args: argparse.Namespace) -> int:
+    from services import dispatch
+
+    return asyncio.run(_with_database(lambda: dispatch.cli_bills_status(args.period)))
 
 
 def _cmd_cabinet(args: argparse.Namespace) -> int:
@@ -151,6 +166,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     out = sub.add_parser('outbox', help='the mail/SMS outbox: status, deliver pending messages, or run the worker')
     out.add_argument('action', choices=['status', 'deliver', 'work'])
     out.set_defaults(func=_cmd_outbox)
+    bills = sub.add_parser('send-bills', help='email subscribed accounts the bill of a period as PDF, then deliver')
+    bills.add_argument('period', help='YYYY-MM')
+    bills.add_argument('--dry-run', action='store_true', help='print what would be sent; write and send nothing')
+    bills.set_defaults(func=_cmd_send_bills)
+    status = sub.add_parser('bills-status', help='bill emails of a period: counts by state and the failures')
+    status.add_argument('period', help='YYYY-MM')
+    status.set_defaults(func=_cmd_bills_status)
     cab = sub.add_parser('cabinet', help='customer cabinets: show or unlock a login')
     cab.add_argument('action', choices=['show', 'unlock'])
     cab.add_argument('login')

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     accounts_per_email: int = 10
     outbox_max_attempts: int = 8
     outbox_poll_seconds: float = 2.0
+    #: how long a claimed message is its worker's before it counts as abandoned (default: outbox.LEASE, 5 minutes)
+    outbox_lease_seconds: float | None = Field(default=None, gt=0)
+    #: day of the month (customers' date) the server sends the previous month's bills; 31 means the month's last day
+    bill_day: int = Field(default=1, ge=1, le=31)
+    #: SMTP connections `send-bills` delivers over at once; also the most bills a SIGKILL can get sent twice
+    bill_connections: int = Field(default=4, ge=1, le=32)
     hash_concurrency: int = 2
     log_level: str = 'INFO'
 

@@ -3,6 +3,10 @@
 `send_email` / `send_sms` join the caller's transaction, so a message exists exactly when the change it announces
 does. Delivery claims a message with a conditional UPDATE, so two workers (processes) never send the same one;
 a worker that dies mid-delivery leaves a lease that expires, and the message is taken back and sent again.
+
+Other services plug in without the outbox knowing them: `register_attachment` renders a named attachment when the
+email is built (a bill's PDF is made then, never stored), and `register_outcome` hears when a message of a topic is
+sent or has failed for good (the e-bill marks its delivery and counts bounces).
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime
+from mimetypes import guess_type
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import F
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from models.outbox import OutboxMessage, OutboxState
 from services import clock, config
@@ -40,7 +47,7 @@ EMAIL = 'email'
 SMS = 'sms'
 
 #: a claimed message belongs to its worker this long (far above one SMTP or HTTP exchange); after that it is
-#: considered abandoned by a crashed process and delivered again
+#: considered abandoned by a crashed process and delivered again (PORTAL_OUTBOX_LEASE_SECONDS overrides it)
 LEASE = timedelta(minutes=5)
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
@@ -58,19 +65,60 @@ _templates = Environment(
 )
 
 
+# ---- plug-ins -------------------------------------------------------------------------------------------------
+
+#: renders the value of an attachment entry ({kind: value}) to (file name, content)
+AttachmentRenderer = Callable[[Any], Awaitable[tuple[str, bytes]]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a topic's owner does when one of its messages reaches its end."""
+
+    on_sent: Callable[[OutboxMessage], Awaitable[None]]
+    #: (message, reason, refused): `refused` when the recipient's server or the SMS provider rejected the message
+    #: (a 5xx reply), not when the attempts ran out or the message could not be built
+    on_failed_permanently: Callable[[OutboxMessage, str, bool], Awaitable[None]]
+
+
+_renderers: dict[str, AttachmentRenderer] = {}
+_outcomes: dict[str, Outcome] = {}
+
+
+def register_attachment(kind: str, renderer: AttachmentRenderer) -> None:
+    """How to render `{kind: value}` in a message's `attachment`. Every process that delivers must have it."""
+    _renderers[kind] = renderer
+
+
+def register_outcome(topic: str, outcome: Outcome) -> None:
+    """Hooks for messages queued with this topic. They run inside the transaction that records the outcome, in a
+    savepoint of their own: a hook that fails is logged and the message's outcome stays recorded."""
+    _outcomes[topic] = outcome
+
+
 # ---- queueing ------------------------------------------------------------------------------------------------
 
 
 async def send_email(
-    to: str, subject: str, template: str, context: Mapping[str, Any], *, sensitive: bool = False
+    to: str,
+    subject: str,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    sensitive: bool = False,
+    attachment: Mapping[str, Any] | None = None,
+    topic: str = '',
 ) -> OutboxMessage:
-    """Queue an email rendered from templates/email/{template}.txt and .html (both extend base.*).
+    """Queue an email rendered from templates/email/{template}.txt and .html (both extend base.*), with the files a
+    registered renderer makes from `attachment` when the email is built, and the outcome told to `topic`'s hooks.
 
     A missing context variable raises here, in the caller, not later in the worker."""
     values = {**context, 'brand_name': config.settings.brand_name, 'base_url': config.settings.base_url}
     text = _templates.get_template(f'{template}.txt').render(values)
     html = _templates.get_template(f'{template}.html').render(values)
-    return await _enqueue(EMAIL, to, text, subject=subject, html=html, sensitive=sensitive)
+    return await _enqueue(
+        EMAIL, to, text, subject=subject, html=html, sensitive=sensitive, attachment=attachment, topic=topic
+    )
 
 
 async def send_sms(phone: str, text: str, *, sensitive: bool = True) -> OutboxMessage:
@@ -79,7 +127,15 @@ async def send_sms(phone: str, text: str, *, sensitive: bool = True) -> OutboxMe
 
 
 async def _enqueue(
-    channel: str, recipient: str, text: str, *, subject: str = '', html: str = '', sensitive: bool
+    channel: str,
+    recipient: str,
+    text: str,
+    *,
+    subject: str = '',
+    html: str = '',
+    sensitive: bool,
+    attachment: Mapping[str, Any] | None = None,
+    topic: str = '',
 ) -> OutboxMessage:
     now = clock.now()
     message = await OutboxMessage.create(
@@ -89,6 +145,8 @@ async def _enqueue(
         body_text=text,
         body_html=html,
         sensitive=sensitive,
+        attachment=dict(attachment) if attachment else None,
+        topic=topic,
         next_attempt_at=now,
         created_at=now,
     )
@@ -108,30 +166,45 @@ def _mask(channel: str, recipient: str) -> str:
 # ---- delivery ------------------------------------------------------------------------------------------------
 
 
-async def deliver_due(limit: int = 50) -> int:
-    """One delivery pass over at most `limit` due messages; returns how many this pass handled."""
-    return await _deliver_pass(limit, stopping=lambda: False)
+async def deliver_due(limit: int = 50, *, connections: int = 1) -> int:
+    """One delivery pass over at most `limit` due messages, sent over up to `connections` SMTP connections (and SMS
+    clients) at once; returns how many this pass handled."""
+    return await _deliver_pass(limit, stopping=lambda: False, connections=connections)
 
 
-async def _deliver_pass(limit: int, stopping: Callable[[], bool]) -> int:
+async def _deliver_pass(limit: int, stopping: Callable[[], bool], connections: int = 1) -> int:
     await _take_back_abandoned()
-    due = (
+    due = iter(
         await OutboxMessage.filter(state=OutboxState.PENDING, next_attempt_at__lte=clock.now())
         .order_by('next_attempt_at', 'id')
         .limit(limit)
         .values_list('id', flat=True)
     )
-    handled = 0
-    async with _Gateways() as gateways:
-        for message_id in due:
-            if stopping():
-                break
-            message = await _claim(message_id)
-            if message is None:
-                continue  # another worker was faster
-            await _deliver(message, gateways)
-            handled += 1
-    return handled
+
+    async def lane() -> int:
+        # each lane holds one claimed message at a time: a crash leaves at most `connections` messages in doubt
+        handled = 0
+        async with _Gateways() as gateways:
+            for message_id in due:  # one iterator shared by the lanes: each message goes to one of them
+                if stopping():
+                    break
+                message = await _claim(message_id)
+                if message is None:
+                    continue  # another worker was faster
+                await _deliver(message, gateways)
+                handled += 1
+        return handled
+
+    if connections == 1:
+        return await lane()
+    async with asyncio.TaskGroup() as lanes:
+        tasks = [lanes.create_task(lane()) for _ in range(min(connections, limit))]
+    return sum(task.result() for task in tasks)
+
+
+def _lease() -> timedelta:
+    seconds = config.settings.outbox_lease_seconds
+    return timedelta(seconds=seconds) if seconds else LEASE
 
 
 async def _take_back_abandoned() -> None:
@@ -143,9 +216,10 @@ async def _take_back_abandoned() -> None:
     # the conditions again: a message may have moved on since it was listed
     expired = OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, lease_until__lt=now)
     note = 'delivery interrupted: the worker stopped before it finished (the message may have gone out)'
-    failed = await expired.filter(attempts__gte=config.settings.outbox_max_attempts).update(
-        state=OutboxState.FAILED, lease_until=None, last_error=note
-    )
+    failed = 0
+    # one by one, so each one's topic hears of it (rare: a message that crashed its workers again and again)
+    for message in await expired.filter(attempts__gte=config.settings.outbox_max_attempts):
+        failed += await _finish(message, OutboxState.FAILED, note)
     retried = await expired.update(state=OutboxState.PENDING, lease_until=None, next_attempt_at=now, last_error=note)
     log.warning(
         'outbox: messages %s were abandoned mid-delivery (a worker crashed or was killed): %d queued again, '
@@ -158,7 +232,7 @@ async def _claim(message_id: int) -> OutboxMessage | None:
     """PENDING → SENDING only if still PENDING and due: the affected row count says whether we own it."""
     now = clock.now()
     claimed = await OutboxMessage.filter(id=message_id, state=OutboxState.PENDING, next_attempt_at__lte=now).update(
-        state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F('attempts') + 1
+        state=OutboxState.SENDING, lease_until=now + _lease(), attempts=F('attempts') + 1
     )
     if not claimed:
         return None
@@ -166,15 +240,20 @@ async def _claim(message_id: int) -> OutboxMessage | None:
 
 
 async def _deliver(message: OutboxMessage, gateways: _Gateways) -> None:
+    sending = False
     try:
         if message.channel == EMAIL:
-            await gateways.mailer().send(_build_email(message))
+            email = _build_email(message, await _render_attachments(message))
+            sending = True
+            await gateways.mailer().send(email)
         elif message.channel == SMS:
+            sending = True
             await gateways.sms().send(message.recipient, message.body_text)
         else:
             raise PermanentDeliveryError(f'unknown channel {message.channel!r}')
     except PermanentDeliveryError as error:
-        await _finish(message, OutboxState.FAILED, str(error))
+        # only a rejection by the server or provider says something about the recipient (e-bill counts bounces)
+        await _finish(message, OutboxState.FAILED, str(error), refused=sending)
     except TemporaryDeliveryError as error:
         await _retry_later(message, str(error))
     except Exception as error:
@@ -204,7 +283,8 @@ async def _retry_later(message: OutboxMessage, error: str) -> None:
         _lost_lease(message)
 
 
-async def _finish(message: OutboxMessage, state: OutboxState, error: str) -> None:
+async def _finish(message: OutboxMessage, state: OutboxState, error: str, *, refused: bool = False) -> bool:
+    """Record the end of a delivery (and tell the topic's hooks, in the same transaction); False: the lease was lost."""
     now = clock.now()
     changes: dict[str, Any] = {'state': state, 'lease_until': None, 'last_error': error}
     if state == OutboxState.SENT:
@@ -212,15 +292,31 @@ async def _finish(message: OutboxMessage, state: OutboxState, error: str) -> Non
     if message.sensitive and not config.settings.demo:
         # codes and links must not outlive their delivery in the database (the demo mailbox page shows them)
         changes |= {'body_text': '', 'body_html': ''}
-    if not await _owned(message).update(**changes):
-        _lost_lease(message)
-    elif state == OutboxState.SENT:
+    async with in_transaction():
+        if not await _owned(message).update(**changes):
+            _lost_lease(message)
+            return False
+        if outcome := _outcomes.get(message.topic):
+            await _tell(outcome, message, state, error, refused)
+    if state == OutboxState.SENT:
         log.info('outbox #%s sent: %s to %s', message.id, message.channel, _mask(message.channel, message.recipient))
     else:
         log.error(
             'outbox #%s FAILED for good: %s to %s after %d attempt(s): %s',
             message.id, message.channel, _mask(message.channel, message.recipient), message.attempts, error,
         )  # fmt: skip
+    return True
+
+
+async def _tell(outcome: Outcome, message: OutboxMessage, state: OutboxState, error: str, refused: bool) -> None:
+    try:
+        async with in_transaction():  # a savepoint: what a failing hook wrote is undone, the outcome stays
+            if state == OutboxState.SENT:
+                await outcome.on_sent(message)
+            else:
+                await outcome.on_failed_permanently(message, error, refused)
+    except Exception:
+        log.exception('outbox #%s: the %r hook for %s failed', message.id, message.topic, state.value)
 
 
 def _owned(message: OutboxMessage) -> QuerySet[OutboxMessage]:
@@ -232,7 +328,18 @@ def _lost_lease(message: OutboxMessage) -> None:
     log.warning('outbox #%s: lease expired during delivery; another worker has taken the message over', message.id)
 
 
-def _build_email(message: OutboxMessage) -> EmailMessage:
+async def _render_attachments(message: OutboxMessage) -> list[tuple[str, bytes]]:
+    files = []
+    for kind, value in (message.attachment or {}).items():
+        renderer = _renderers.get(kind)
+        if renderer is None:
+            # this process lacks the plug-in (a bug in its start-up): not the message's fault, so not final
+            raise TemporaryDeliveryError(f'no renderer for the attachment {kind!r} in this process')
+        files.append(await renderer(value))
+    return files
+
+
+def _build_email(message: OutboxMessage, attachments: list[tuple[str, bytes]]) -> EmailMessage:
     settings = config.settings
     sender = settings.mail_from
     domain = sender.rpartition('@')[2].strip('> ') or 'localhost'
@@ -252,6 +359,9 @@ def _build_email(message: OutboxMessage) -> EmailMessage:
     email.set_content(message.body_text, cte='base64')
     if message.body_html:
         email.add_alternative(message.body_html, subtype='html', cte='base64')
+    for name, content in attachments:
+        maintype, _, subtype = (guess_type(name)[0] or 'application/octet-stream').partition('/')
+        email.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return email
 
 
