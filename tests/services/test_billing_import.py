@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from tortoise import connections
+
 from models.billing import Account, Bill, BillLine, Payment, Region
-from services import billing_import
+from services import billing_import, config
 from services.billing_import import import_files
 from tests.support.billing import (
     ACCOUNTS,
@@ -412,3 +417,138 @@ async def test_command_line_exit_code_2_for_a_file_it_cannot_recognise(db, tmp_p
     assert f'Не импортированы: {meters}.' in result.stdout
     assert f'ERROR services.billing_import: {meters}: не удалось понять' in result.stderr
     assert await Payment.all().count() == 5
+
+
+async def stored_payments() -> list[tuple]:
+    return (
+        await Payment.all()
+        .order_by('account__number', 'date', 'amount', 'seq')
+        .values_list('account__number', 'date', 'amount', 'seq')
+    )
+
+
+async def test_amounts_are_stored_in_kopecks_so_a_typed_sum_finds_them(db, tmp_path):
+    files = write_billing_files(tmp_path)
+    await import_files([files['regions'], files['accounts']])
+    path = write_csv(
+        tmp_path / 'payments.csv',
+        PAYMENTS_HEADER,
+        [
+            ('461000000001', '2026-10-12', '102.5'),
+            # the same payment spelled otherwise is the same key: a second, identical payment
+            (' 461000000001 ', '2026-10-12 ', ' 0102.50'),
+            ('461000000001', '2026-10-13', '7'),
+            # minus zero is zero: PostgreSQL would fold them anyway, SQLite must not see two amounts
+            ('461000000002', '2026-10-03', '-0.00'),
+            ('461000000002', '2026-10-03', '0'),
+        ],
+    )
+
+    report = await import_files([path])
+
+    assert report.files[0].summary() == f'{path}: 5 строк, добавлено 5, без изменений 0'
+    # the raw stored value: SQLite keeps a DecimalField as text, and a filter compares that text
+    _, rows = await connections.get('default').execute_query('SELECT amount FROM payment ORDER BY id')
+    assert sorted(str(row['amount']) for row in rows) == ['0.00', '0.00', '102.50', '102.50', '7.00']
+    # as services.linking asks: the sum a customer types, with its kopecks
+    assert await Payment.filter(account__number='461000000001', amount=Decimal('102.50')).count() == 2
+    assert await Payment.filter(account__number='461000000001', amount=Decimal('7.00')).exists()
+    assert await Payment.filter(account__number='461000000002').order_by('seq').values_list('amount', 'seq') == [
+        (Decimal('0.00'), 1),
+        (Decimal('0.00'), 2),
+    ]
+    again = await import_files([path])
+    assert again.files[0].summary() == f'{path}: 5 строк, добавлено 0, без изменений 5'
+
+
+async def test_repeated_payments_are_numbered_in_file_order_whatever_the_bitmap_marks(db, tmp_path, monkeypatch):
+    files = write_billing_files(tmp_path)
+    await import_files([files['regions'], files['accounts']])
+    a, b, c, d = (
+        ('461000000001', '2026-10-01', '10.00'),
+        ('461000000001', '2026-10-01', '20.00'),
+        ('461000000002', '2026-10-01', '10.00'),
+        ('691000000001', '2026-10-02', '10.00'),
+    )
+    path = write_csv(tmp_path / 'payments.csv', PAYMENTS_HEADER, [a, b, a, c, a, b, d])
+    # 8 bits for the whole file: most rows are marked as possible repeats, first rows of their key among them
+    monkeypatch.setattr(billing_import, '_bitmap_bits', lambda size: 8)
+
+    first = await import_files([path])
+
+    assert first.files[0].added == 7
+    expected = [
+        ('461000000001', date(2026, 10, 1), Decimal('10.00'), 1),
+        ('461000000001', date(2026, 10, 1), Decimal('10.00'), 2),
+        ('461000000001', date(2026, 10, 1), Decimal('10.00'), 3),
+        ('461000000001', date(2026, 10, 1), Decimal('20.00'), 1),
+        ('461000000001', date(2026, 10, 1), Decimal('20.00'), 2),
+        ('461000000002', date(2026, 10, 1), Decimal('10.00'), 1),
+        ('691000000001', date(2026, 10, 2), Decimal('10.00'), 1),
+    ]
+    assert await stored_payments() == expected
+
+    # another run marks other rows (the full-size bitmap: only the true repeats): still nothing new
+    monkeypatch.undo()
+    again = await import_files([path])
+    assert (again.files[0].added, again.files[0].unchanged) == (0, 7)
+    # the billing system lists one more identical payment: only that one is added
+    write_csv(path, PAYMENTS_HEADER, [a, b, a, c, a, b, d, a])
+    more = await import_files([path])
+    assert (more.files[0].added, more.files[0].unchanged) == (1, 7)
+    assert await stored_payments() == [*expected[:3], (*expected[0][:3], 4), *expected[3:]]
+
+
+async def test_a_file_refused_or_unreadable_half_way_leaves_nothing_behind(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(billing_import, 'BATCH', 2)
+    files = write_billing_files(tmp_path)
+    await import_files([files['regions'], files['accounts']])
+    bad = write_csv(tmp_path / 'bad.csv', PAYMENTS_HEADER, [*PAYMENTS, ('461000000001', '2026-10-40', '1.00')])
+    # 20 KB of good rows, then bytes that are not UTF-8: found only after the good rows were staged
+    broken = write_csv(
+        tmp_path / 'broken.csv',
+        PAYMENTS_HEADER,
+        [('461000000001', f'2026-10-{day:02d}', f'{cents}.00') for day in range(1, 29) for cents in range(30)],
+    )
+    broken.write_bytes(broken.read_bytes() + '461000000001,2026-10-05,1.00,Ошибка\n'.encode('cp1251'))
+
+    refused = await import_files([bad])
+    unreadable = await import_files([broken])
+
+    assert refused.files[0].errors == [
+        f'{bad}:7: дата должна быть в виде ГГГГ-ММ-ДД, например 2026-03-15, а не «2026-10-40»'
+    ]
+    assert unreadable.files[0].status == 'unreadable'
+    assert unreadable.files[0].errors[0].startswith(f'{broken}: файл не в кодировке UTF-8')
+    assert await Payment.all().count() == 0
+    # the transaction took its staging table with it: the same kind of file imports right after
+    report = await import_files([files['payments']])
+    assert report.files[0].summary() == f'{files["payments"]}: 5 строк, добавлено 5, без изменений 0'
+
+
+async def test_the_portal_may_write_while_a_file_is_being_checked(db, tmp_path, monkeypatch):
+    """SQLite: a transaction that read the database cannot write to it once another connection wrote meanwhile.
+
+    The import reads what it looks up before its transaction, and its first statement on the real tables is a write."""
+    url = config.settings.database_url
+    if not url.startswith('sqlite://'):
+        pytest.skip('PostgreSQL locks rows, not the database')
+    files = write_billing_files(tmp_path)
+    await import_files([files['regions'], files['accounts']])
+    read = billing_import._records
+
+    def records_while_the_portal_writes(file):
+        for line, values in read(file):
+            yield line, values
+            if line == 2:  # the first data row: the import's transaction is open
+                with closing(sqlite3.connect(url.removeprefix('sqlite://'))) as portal:
+                    portal.execute("INSERT INTO region (code, name) VALUES ('MRM', 'Мурманск')")
+                    portal.commit()
+
+    monkeypatch.setattr(billing_import, '_records', records_while_the_portal_writes)
+
+    report = await import_files([files['payments']])
+
+    assert report.exit_code == 0, report.lines()
+    assert await Payment.all().count() == 5
+    assert await Region.filter(code='MRM').exists()
