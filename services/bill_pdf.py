@@ -8,6 +8,7 @@ Russian number, money and period formatting lives here too, the one place both t
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +23,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from services.texts import t
+
+# fontTools logs whole glyph lists at INFO while it slims the font once per process
+logging.getLogger('fontTools').setLevel(logging.WARNING)
 
 NBSP = '\u00a0'
 
