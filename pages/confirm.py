@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from nicegui import ui
 
 from pages.common import Form, client_ip
@@ -12,21 +14,49 @@ from services.errors import AuthenticationFailed
 from services.texts import t
 
 
-async def confirm_page(token: str = '') -> None:
-    with frame(t('title.confirm')) as body:
-        if await tokens.peek(tokens.CONFIRM_EMAIL, token) is None:
-            ui.label(t('error.link_invalid')).classes('text-negative').props('role=alert')
-            ui.link(t('link.to_login'), '/login')
+async def link_button_page(
+    title: str,
+    purpose: str,
+    token: str,
+    *,
+    button_label: str,
+    invalid: str,
+    use: Callable[[], Awaitable[str | None]],
+    signed_out: bool = False,
+) -> None:
+    """A page behind an emailed link: one button uses the token up; `use` returns the success text, or None when
+    the link died meanwhile. `signed_out`: the reader is not logged in yet, so both outcomes point to the login."""
+    with frame(title) as body:
+        if await tokens.peek(purpose, token) is None:
+            ui.label(invalid).classes('text-negative').props('role=alert')
+            if signed_out:
+                ui.link(t('link.to_login'), '/login')
             return
         form = Form()
-        button = ui.button(t('button.confirm_email')).props('color=primary')
+        button = ui.button(button_label).props('color=primary')
 
         async def confirm() -> None:
-            if await registration.confirm_email(token, ip=client_ip()) is None:
-                raise AuthenticationFailed(t('error.link_invalid'))
-            success(body, t('done.confirmed'))
+            done = await use()
+            if done is None:
+                raise AuthenticationFailed(invalid)
+            success(body, done, link_to_login=signed_out)
 
         button.on_click(lambda: form.submit(button, confirm))
+
+
+async def confirm_page(token: str = '') -> None:
+    async def use() -> str | None:
+        return t('done.confirmed') if await registration.confirm_email(token, ip=client_ip()) else None
+
+    await link_button_page(
+        t('title.confirm'),
+        tokens.CONFIRM_EMAIL,
+        token,
+        button_label=t('button.confirm_email'),
+        invalid=t('error.link_invalid'),
+        use=use,
+        signed_out=True,
+    )
 
 
 async def reset_page(token: str = '') -> None:

@@ -10,10 +10,11 @@ from nicegui import ui
 from models.cabinet import Cabinet
 from pages.accounts import signed_in_page
 from pages.common import Form, client_ip, session_token, signed_in
+from pages.confirm import link_button_page
 from pages.layout import frame
-from pages.register import password_inputs, success
+from pages.register import password_inputs
 from services import ebill, linking, profile, tokens
-from services.errors import PortalError, ReauthRequired
+from services.errors import ReauthRequired
 from services.texts import t
 
 
@@ -168,9 +169,12 @@ def _ebill_block(state: ebill.EBillState) -> None:
         ui.label(f'{number} — {state.account.address}').classes('font-medium')
         form = Form()
         toggle = ui.switch(t('ebill.toggle'), value=state.enabled).mark(f'ebill-toggle-{number}')
-        email = form.add('email', ui.input(t('label.email'), value=state.email)).props(
-            'type=email autocomplete=email outlined bg-color=white'
-        ).classes('w-full').mark(f'ebill-email-{number}')
+        email = (
+            form.add('email', ui.input(t('label.email'), value=state.email))
+            .props('type=email autocomplete=email outlined bg-color=white')
+            .classes('w-full')
+            .mark(f'ebill-email-{number}')
+        )
         note = ui.label().props('role=status').classes('text-sm')
         if state.pending_confirmation:
             note.text = t('ebill.pending', email=state.email)
@@ -215,36 +219,34 @@ async def settings_page() -> None:
 
 
 async def email_change_page(token: str = '') -> None:
-    """The link sent to the NEW address: the page shows a button, only the button uses the token up."""
-    with frame(t('title.email_change')) as body:
-        if await tokens.peek(tokens.CHANGE_EMAIL, token) is None:
-            ui.label(t('error.email_link_invalid')).classes('text-negative').props('role=alert')
-            return
-        form = Form()
-        button = ui.button(t('button.confirm_new_email')).props('color=primary')
+    """The link sent to the NEW address."""
 
-        async def confirm() -> None:
-            cabinet = await profile.confirm_email_change(token, ip=client_ip())
-            if cabinet is None:
-                raise PortalError(t('error.email_link_invalid'))
-            success(body, t('done.email_changed', email=cabinet.email), link_to_login=False)
+    async def use() -> str | None:
+        cabinet = await profile.confirm_email_change(token, ip=client_ip())
+        return t('done.email_changed', email=cabinet.email) if cabinet else None
 
-        button.on_click(lambda: form.submit(button, confirm))
+    await link_button_page(
+        t('title.email_change'),
+        tokens.CHANGE_EMAIL,
+        token,
+        button_label=t('button.confirm_new_email'),
+        invalid=t('error.email_link_invalid'),
+        use=use,
+    )
 
 
 async def ebill_confirm_page(token: str = '') -> None:
-    """The link sent to a new e-bill address: a button confirms it."""
-    with frame(t('ebill.confirm_title')) as body:
-        if await tokens.peek(tokens.CONFIRM_EBILL, token) is None:
-            ui.label(t('error.email_link_invalid')).classes('text-negative').props('role=alert')
-            return
-        form = Form()
-        button = ui.button(t('button.confirm_new_email')).props('color=primary')
+    """The link sent to a new e-bill address."""
 
-        async def confirm() -> None:
-            account = await ebill.confirm_ebill(token, ip=client_ip())
-            if account is None:
-                raise PortalError(t('error.email_link_invalid'))
-            success(body, t('ebill.confirmed', number=account.number), link_to_login=False)
+    async def use() -> str | None:
+        account = await ebill.confirm_ebill(token, ip=client_ip())
+        return t('ebill.confirmed', number=account.number) if account else None
 
-        button.on_click(lambda: form.submit(button, confirm))
+    await link_button_page(
+        t('ebill.confirm_title'),
+        tokens.CONFIRM_EBILL,
+        token,
+        button_label=t('button.confirm_new_email'),
+        invalid=t('error.email_link_invalid'),
+        use=use,
+    )
