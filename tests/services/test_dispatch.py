@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pypdf
 import pytest
 from aiosmtpd.controller import Controller
+from tortoise.exceptions import IntegrityError
 
 from models.billing import Account, Bill, BillLine, Region
 from models.cabinet import Cabinet, CabinetState, Link
@@ -208,6 +209,18 @@ async def test_two_dispatches_at_once_queue_each_bill_once(mailbox):
     assert first.queued + second.queued == 5
     assert await OutboxMessage.all().count() == 5
     assert sorted(m['To'] for m in mailbox.messages) == [f'user{index}@example.ru' for index in range(5)]
+
+
+async def test_the_database_itself_refuses_a_second_delivery_of_a_bill_or_a_second_subscription_of_an_account():
+    subscription = await subscriber(await make_cabinet())
+    bill = await Bill.get(account_id=subscription.account_id)
+    await BillDelivery.create(bill=bill, ebill=subscription, email=EMAIL, created_at=clock.now())
+
+    with pytest.raises(IntegrityError):
+        await BillDelivery.create(bill=bill, ebill=subscription, email=EMAIL, created_at=clock.now())
+    with pytest.raises(IntegrityError):
+        await EBill.create(account_id=subscription.account_id, cabinet_id=subscription.cabinet_id, email=EMAIL,
+                           updated_at=clock.now())  # fmt: skip
 
 
 async def test_smtp_stopped_then_started_delivers_the_waiting_bills(monkeypatch, mailbox, fake_clock):
