@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from services import config
+from services.texts import t
 
 log = logging.getLogger('portal')
 
@@ -31,6 +32,8 @@ def build_app() -> None:
     from nicegui import app
 
     import pages
+    from pages.brand import bind_brand
+    from pages.errors import bind_error_pages
     from pages.middleware import SessionMiddleware
     from services import dispatch, housekeeping, outbox
     from services.db import close_database, open_database
@@ -57,7 +60,9 @@ def build_app() -> None:
     lifespan.portal_original = original  # type: ignore[attr-defined]
     app.router.lifespan_context = lifespan
     app.add_middleware(SessionMiddleware)
+    bind_brand()
     pages.bind_pages()
+    bind_error_pages()
 
 
 def serve() -> None:
@@ -79,7 +84,7 @@ def serve() -> None:
         reload=False,
         show=False,
         show_welcome_message=False,
-        favicon='⚡',
+        favicon=settings.brand_logo or '⚡',
         session_middleware_kwargs={'https_only': settings.https},
     )
 
@@ -98,7 +103,7 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
     from services.db import migrate_database
 
     asyncio.run(migrate_database())
-    print('База данных в актуальном состоянии.')
+    print(t('cli.migrated'))
     return 0
 
 
@@ -151,8 +156,7 @@ def _cmd_makemigrations(args: argparse.Namespace) -> int:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='python main.py',
-        description='Личный кабинет: без команды запускает портал на PORTAL_HOST:PORTAL_PORT. '
-        'Настройки — переменные PORTAL_* или файл .env.',
+        description=t('cli.description'),
     )
     sub = parser.add_subparsers(dest='command')
     sub.add_parser('serve', help='serve the portal (the default)').set_defaults(func=None)
@@ -188,7 +192,10 @@ def main(argv: list[str]) -> int:
     try:
         config.load()
     except ValueError as error:
-        print(f'Настройки: {error}', file=sys.stderr)
+        # pydantic's report names the field and its input; the operator needs our sentence
+        errors = error.errors() if hasattr(error, 'errors') else [{'msg': str(error)}]
+        for problem in errors:
+            print(t('cli.settings_error', error=problem['msg'].removeprefix('Value error, ')), file=sys.stderr)
         return 2
     _setup_logging()
     if args.command in (None, 'serve'):
@@ -201,5 +208,5 @@ if os.environ.get('NICEGUI_USER_SIMULATION'):
     # NiceGUI's `user` test fixture runs this file as __main__ with pytest's argv
     config.load()
     serve()
-elif __name__ in {'__main__', '__mp_main__'}:
+elif __name__ == '__main__':  # not in worker processes (`send-bills` builds emails in spawned ones)
     sys.exit(main(sys.argv[1:]))

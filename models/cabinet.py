@@ -29,6 +29,8 @@ class Cabinet(Model):
     pending_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     password_changed_at = fields.DatetimeField()
+    #: ru or en: the language the customer last chose, for mail and SMS sent without them (empty: never chose)
+    language = fields.CharField(max_length=8, null=True)
 
     class Meta:
         table = 'cabinet'

@@ -6,10 +6,19 @@ from nicegui import ui
 
 from models.billing import Account
 from models.cabinet import Cabinet
-from pages.common import Form, choose_account, client_ip, current_cabinet, remember_account, signed_in
+from pages.common import (
+    Form,
+    busy_while,
+    choose_account,
+    client_ip,
+    current_cabinet,
+    notify_error,
+    remember_account,
+    signed_in,
+)
 from pages.layout import frame
 from services import linking, overview
-from services.texts import t
+from services.texts import format_date, t
 
 
 async def signed_in_page() -> tuple[Cabinet, list[Account], Account | None] | None:
@@ -52,14 +61,15 @@ async def home_page() -> None:
     summary = await overview.account_overview(cabinet.id, current.number)
     with frame(t('title.overview', number=current.number), cabinet, accounts, current):
         ui.label(t('home.welcome', login=cabinet.login)).classes('text-sm')
-        ui.label(f'{current.region.name}, {current.address}').classes('text-sm')
+        # billing data, in Russian whatever the page's language
+        ui.label(f'{current.region.name}, {current.address}').classes('text-sm').props('lang=ru')
         ui.label(overview.balance_text(summary.balance)).classes('text-xl font-medium').mark('balance')
         if summary.last_bill is not None:
             bill = summary.last_bill
             with ui.card().classes('w-full').mark('last-bill'):
                 ui.label(t('overview.last_bill', period=overview.period_label(bill.period))).classes('font-medium')
                 ui.label(t('overview.amount_due', amount=overview.format_money(bill.amount_due)))
-                ui.label(t('overview.due_date', date=f'{bill.due_date:%d.%m.%Y}'))
+                ui.label(t('overview.due_date', date=format_date(bill.due_date)))
                 _pdf_button(cabinet, current.number, bill.period)
         _bills(cabinet, current.number, summary)
         _payments(summary)
@@ -72,9 +82,9 @@ def _pdf_button(cabinet: Cabinet, number: str, period: str) -> None:
         ui.download.content(content, filename, 'application/pdf')
 
     label = f'{t("button.download_pdf")} {overview.period_label(period)}'
-    ui.button(t('button.download_pdf'), icon='download', on_click=download).props(
-        f'flat dense aria-label="{label}"'
-    ).mark(f'pdf-{period}')
+    button = ui.button(t('button.download_pdf'), icon='download')
+    button.props(f'flat dense aria-label="{label}"').mark(f'pdf-{period}')
+    button.on_click(lambda: busy_while(button, download, notify_error))
 
 
 def _bills(cabinet: Cabinet, number: str, summary: overview.Overview) -> None:
@@ -89,7 +99,7 @@ def _bills(cabinet: Cabinet, number: str, summary: overview.Overview) -> None:
                         'overview.bill_row',
                         period=overview.period_label(bill.period),
                         amount=overview.format_money(bill.amount_due),
-                        date=f'{bill.due_date:%d.%m.%Y}',
+                        date=format_date(bill.due_date),
                     )
                 )
                 _pdf_button(cabinet, number, bill.period)
@@ -105,7 +115,7 @@ def _payments(summary: overview.Overview) -> None:
                 ui.label(
                     t(
                         'overview.payment_row',
-                        date=f'{payment.date:%d.%m.%Y}',
+                        date=format_date(payment.date),
                         amount=overview.format_money(payment.amount),
                     )
                 )

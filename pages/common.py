@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from nicegui import app, ui
+from nicegui.elements.mixins.disableable_element import DisableableElement
 
 from models.billing import Account
 from models.cabinet import Cabinet
@@ -85,6 +87,7 @@ class Form:
         for element in self.fields.values():
             if hasattr(element, 'error'):
                 element.error = None
+            _announce_error(element, None)
         self.message.set_visibility(False)
 
     def show_error(self, error: PortalError) -> None:
@@ -95,27 +98,67 @@ class Form:
             element = self.fields.get(name)
             if element is not None and hasattr(element, 'error'):
                 element.error = message
+                _announce_error(element, message)
             else:
                 self.message.text = message
                 self.message.set_visibility(True)
 
     async def submit(self, button: ui.button, action: Callable[[], Awaitable[None]]) -> None:
-        """Run `action` with the button spinning and disabled; a second click meanwhile does nothing."""
+        """Run `action` with the button spinning and disabled; a second click on any of this form's buttons
+        meanwhile does nothing. Errors show at their fields or on the form's error line."""
         if self.busy:
             return
         self.busy = True
-        button.props('loading').disable()
         self.clear_errors()
         try:
-            await action()
-        except PortalError as error:
-            self.show_error(error)
-        except Exception:
-            log.exception('unexpected error in a form handler')
-            self.show_error(PortalError(t('error.unexpected')))
+            await busy_while(button, action, self.show_error)
         finally:
             self.busy = False
-            button.props(remove='loading').enable()
+
+
+#: elements whose action is running: a click on them meanwhile is dropped
+_busy: weakref.WeakSet[ui.element] = weakref.WeakSet()
+
+
+async def busy_while(
+    element: ui.element, action: Callable[[], Awaitable[None]], show_error: Callable[[PortalError], None]
+) -> None:
+    """The one way a click waits on a service: `element` spins (a button) and is disabled until `action` ends, and
+    a click on it meanwhile does nothing, even one already on its way from the browser. A button without a form
+    (a download, the menu's logout) passes `notify_error`; a Form passes its own `show_error`."""
+    if element in _busy:
+        return
+    _busy.add(element)
+    if isinstance(element, ui.button):
+        element.props('loading')
+    if isinstance(element, DisableableElement):
+        element.disable()
+    try:
+        await action()
+    except PortalError as error:
+        show_error(error)
+    except Exception:
+        log.exception('unexpected error in a click handler')
+        show_error(PortalError(t('error.unexpected')))
+    finally:
+        _busy.discard(element)
+        if isinstance(element, ui.button):
+            element.props(remove='loading')
+        if isinstance(element, DisableableElement):
+            element.enable()
+
+
+def notify_error(error: PortalError) -> None:
+    ui.notify(error.message, type='negative')
+
+
+def _announce_error(element: Any, message: str | None) -> None:
+    """Quasar shows a field's error under it (role=alert) but leaves the input unmarked: screen readers should hear
+    «invalid» and the message when they come back to the field (WCAG 3.3.1). Quasar puts these on the <input>."""
+    if not isinstance(element, ui.input):
+        return
+    element.props.set_optional('aria-invalid', 'true' if message else None)
+    element.props.set_optional('aria-description', message or None)
 
 
 class ErrorNote:

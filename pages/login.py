@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from pages.common import Form, client_ip, remember_session, safe_redirect
+from pages.language import remember_language
 from pages.layout import frame
 from pages.register import start_first_entry
 from services import auth, config, registration
@@ -25,8 +26,9 @@ def login_page(redirect_to: str = '/') -> None:
         button = ui.button(t('button.login')).classes('w-full').props('color=primary')
 
         async def enter() -> None:
-            _, token = await auth.login(login.value, password.value, ip=client_ip())
+            cabinet, token = await auth.login(login.value, password.value, ip=client_ip())
             remember_session(token)
+            remember_language(cabinet.language)
             ui.navigate.to(safe_redirect(redirect_to))
 
         button.on_click(lambda: form.submit(button, enter))

@@ -80,9 +80,10 @@ class Confirmation:
             await registration.confirm_registration_code(self.request_id, self.code.value)
             self.confirmed.set_visibility(True)
             self.code.disable()
-            self.ok_button.disable()
 
         await self.form.submit(self.ok_button, action)
+        if self.confirmed.visible:  # after submit: it re-enables its button when the action ends
+            self.ok_button.disable()
 
 
 def consent_checkbox(form: Form) -> ui.checkbox:

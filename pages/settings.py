@@ -21,7 +21,8 @@ from services.texts import t
 async def _ask_password() -> bool:
     """The password again, in a dialog; True once it checked out."""
     with ui.dialog() as dialog, ui.card().classes('w-full max-w-sm'):
-        ui.label(t('dialog.reauth'))
+        question = ui.label(t('dialog.reauth'))
+        dialog.props(f'aria-labelledby={question.html_id}')  # what the dialog is called when it opens
         form = Form()
         password = form.add('password', ui.input(t('label.password'), password=True)).classes('w-full')
         password.mark('reauth-password')
@@ -61,7 +62,7 @@ def _accounts_block(cabinet: Cabinet, accounts: list) -> None:
         with card, ui.row().classes('w-full items-start justify-between no-wrap'):
             with ui.column().classes('gap-0'):
                 ui.label(account.number).classes('font-medium')
-                ui.label(f'{account.region.name}, {account.address}').classes('text-sm')
+                ui.label(f'{account.region.name}, {account.address}').classes('text-sm').props('lang=ru')
             if account.number == cabinet.login:
                 ui.icon('lock').props(f'aria-label="{t("settings.own_account")}"').tooltip(t('settings.own_account'))
             else:
@@ -73,7 +74,8 @@ def _accounts_block(cabinet: Cabinet, accounts: list) -> None:
 
 async def _confirm_unlink(number: str) -> None:
     with ui.dialog() as dialog, ui.card():
-        ui.label(t('dialog.unlink', number=number))
+        question = ui.label(t('dialog.unlink', number=number))
+        dialog.props(f'aria-labelledby={question.html_id}')
         form = Form()
         with ui.row().classes('w-full justify-end'):
             ui.button(t('button.cancel'), on_click=lambda: dialog.submit(False)).props('flat')
@@ -165,8 +167,10 @@ def _password_block() -> None:
 def _ebill_block(state: ebill.EBillState) -> None:
     """Seed 004: a toggle per account, the delivery email prefilled (an empty white field when there is none)."""
     number = state.account.number
-    with ui.card().classes('w-full').mark(f'ebill-{number}'):
-        ui.label(f'{number} — {state.account.address}').classes('font-medium')
+    with ui.card().classes('w-full').mark(f'ebill-{number}') as card:
+        title = ui.label(f'{number} — {state.account.address}').classes('font-medium').props('lang=ru')
+        # every account's block has the same switch, field and button: the group's name tells them apart
+        card.props(f'role=group aria-labelledby={title.html_id}')
         form = Form()
         toggle = ui.switch(t('ebill.toggle'), value=state.enabled).mark(f'ebill-toggle-{number}')
         email = (
@@ -179,7 +183,10 @@ def _ebill_block(state: ebill.EBillState) -> None:
         if state.pending_confirmation:
             note.text = t('ebill.pending', email=state.email)
         if state.bouncing:
-            ui.label(t('ebill.bouncing', reason=state.last_bounce)).classes('text-negative text-sm').props('role=alert')
+            warning = t('ebill.bouncing', reason=state.bounce_reason)
+            ui.label(warning).classes('text-negative text-sm').props('role=alert')
+            # the recipient's server wrote it in its own words: for the customer's mail provider or support
+            ui.label(t('ebill.bounce.reply', reply=state.bounce_reply)).classes('text-sm text-grey-8')
         button = ui.button(t('button.save')).props('outline').mark(f'ebill-save-{number}')
 
         async def save() -> None:

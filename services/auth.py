@@ -9,7 +9,7 @@ from models.cabinet import Cabinet, CabinetState
 from services import audit, clock, passwords, ratelimit, sessions
 from services.contacts import login_key
 from services.errors import AuthenticationFailed, InvalidInput, TooManyAttempts
-from services.texts import t
+from services.texts import current_language, t
 
 FIRST_LOCK = timedelta(minutes=1)
 LONGEST_LOCK = timedelta(minutes=15)
@@ -66,6 +66,10 @@ async def login(login: str, password: str, *, ip: str | None) -> tuple[Cabinet, 
     if passwords.needs_rehash(cabinet.password_hash):
         cabinet.password_hash = await passwords.hash_password(password)
         await cabinet.save(update_fields=['password_hash'])
+    if cabinet.language is None:
+        # a cabinet from before languages adopts the one it first signs in with
+        cabinet.language = current_language()
+        await cabinet.save(update_fields=['language'])
     token = await sessions.start(cabinet, ip)
     await audit.record('login_success', cabinet_id=cabinet.id, login=cabinet.login, ip=ip)
     return cabinet, token

@@ -1,8 +1,8 @@
 """The bill (платёжный документ) as a PDF: a pure function of its data, shared by the overview download and the
 monthly e-bill email, so it has to be fast — the font is parsed once per process, each document only subsets it.
 
-Russian number, money and period formatting lives here too, the one place both the pages and the PDF take it from
-(services/overview.py re-exports it); issue 5 moves it to Babel.
+The bill is a Russian legal document: it is printed in Russian whatever the customer's language (money, dates and
+periods come from services/texts.py, which formats them with Babel; the kWh and tariff columns from `format_number`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from services.texts import t
+from services.texts import format_date, format_money, in_language, period_label, t
 
 # fontTools logs whole glyph lists at INFO while it slims the font once per process
 logging.getLogger('fontTools').setLevel(logging.WARNING)
@@ -55,21 +55,6 @@ def format_number(value: Decimal, places: int = 2, min_places: int | None = None
     # -0.004 rounds to -0.00, which compares equal to zero: no minus sign then
     sign = '-' if rounded < 0 else ''
     return sign + _group(whole) + (',' + fraction if fraction else '')
-
-
-def format_money(value: Decimal) -> str:
-    """«1 234,56 ₽»: always kopecks, NBSP as the thousands separator and before the sign (as Babel's ru locale)."""
-    return t('money', amount=format_number(value))
-
-
-def format_date(value: date) -> str:
-    return value.strftime('%d.%m.%Y')
-
-
-def period_label(period: str) -> str:
-    """'2026-10' → «Октябрь 2026»."""
-    year, month = period.split('-')
-    return f'{t(f"month.{int(month)}")} {year}'
 
 
 def _slim(path: Path) -> io.BytesIO:
@@ -116,37 +101,40 @@ def render_bill(
     due_date: date,
 ) -> bytes:
     """One bill on A4: header, payer, a table of (service, kWh, tariff, sum) lines, the amount due and its date."""
-    _register_fonts()
-    buffer = io.BytesIO()
-    # invariant: no timestamp or random id, so the same bill gives the same bytes (tests, email deduplication)
-    pdf = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=REGULAR)
-    title = t('bill.title')
-    pdf.setTitle(f'{title} — {period_label(period)}')
-    pdf.setAuthor(brand)
-    pen = _Pen(pdf)
+    # the bill is a Russian legal document whatever language the customer reads the portal in
+    with in_language('ru'):
+        _register_fonts()
+        buffer = io.BytesIO()
+        # invariant: no timestamp or random id, so the same bill gives the same bytes (tests, email deduplication)
+        pdf = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=REGULAR)
+        title = t('bill.title')
+        pdf.setTitle(f'{title} — {period_label(period)}')
+        pdf.setAuthor(brand)
+        pen = _Pen(pdf)
 
-    pen.text(brand, BOLD, 12)
-    pen.skip(4 * mm)
-    pen.text(title, BOLD, 16)
-    pen.text(t('bill.period', period=period_label(period)), REGULAR, 12)
-    pen.skip(4 * mm)
-    pen.text(t('bill.account', number=account_number), BOLD, 11)
-    pen.text(t('bill.holder', holder=holder), REGULAR, 11)
-    pen.text(t('bill.address', address=address), REGULAR, 11)
-    pen.text(t('bill.region', region=region), REGULAR, 11)
-    pen.skip(6 * mm)
+        pen.text(brand, BOLD, 12)
+        pen.skip(4 * mm)
+        pen.text(title, BOLD, 16)
+        pen.text(t('bill.period', period=period_label(period)), REGULAR, 12)
+        pen.skip(4 * mm)
+        pen.text(t('bill.account', number=account_number), BOLD, 11)
+        pen.text(t('bill.holder', holder=holder), REGULAR, 11)
+        pen.text(t('bill.address', address=address), REGULAR, 11)
+        pen.text(t('bill.region', region=region), REGULAR, 11)
+        pen.skip(6 * mm)
 
-    pen.row(t('bill.col.service'), (t('bill.col.kwh'), t('bill.col.tariff'), t('bill.col.amount')), BOLD, shade=True)
-    for service, kwh, tariff, amount in lines:
-        pen.row(service, (format_number(kwh, 3, 0), format_number(tariff, 4, 2), format_money(amount)), REGULAR)
-    pen.skip(2 * mm)
-    pen.row(t('bill.total'), ('', '', format_money(amount_due)), BOLD, size=12)
-    pen.skip(4 * mm)
-    pen.text(t('bill.due', date=format_date(due_date)), BOLD, 12)
+        headings = (t('bill.col.kwh'), t('bill.col.tariff'), t('bill.col.amount'))
+        pen.row(t('bill.col.service'), headings, BOLD, shade=True)
+        for service, kwh, tariff, amount in lines:
+            pen.row(service, (format_number(kwh, 3, 0), format_number(tariff, 4, 2), format_money(amount)), REGULAR)
+        pen.skip(2 * mm)
+        pen.row(t('bill.total'), ('', '', format_money(amount_due)), BOLD, size=12)
+        pen.skip(4 * mm)
+        pen.text(t('bill.due', date=format_date(due_date)), BOLD, 12)
 
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+        pdf.showPage()
+        pdf.save()
+        return buffer.getvalue()
 
 
 class _Pen:

@@ -13,9 +13,11 @@ overrun the 10-accounts-per-address quota.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from models.billing import Account
@@ -26,7 +28,7 @@ from services.contacts import mask_email, normalize_email
 from services.errors import InvalidInput, NotAllowed, PortalError
 from services.linking import linked_accounts
 from services.notices import send_notice
-from services.texts import t
+from services.texts import in_language, t
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,25 @@ class EBillState:
     pending_confirmation: bool
     #: the address rejected the latest bill(s) permanently: the page warns
     bouncing: bool
+    #: the SMTP reply as the recipient's server wrote it (its own language, usually English): for support
     last_bounce: str
+
+    @property
+    def bounce_reason(self) -> str:
+        """Why the address bounces, in the customer's language, from the reply's codes (RFC 3463)."""
+        detail = re.search(r'\b5\.(\d{1,3})\.(\d{1,3})\b', self.last_bounce)
+        subject, code = detail.groups() if detail else ('', '')
+        if subject == '1':  # 5.1.x: bad destination mailbox or domain
+            return t('ebill.bounce.no_user')
+        if (subject, code) == ('2', '2'):
+            return t('ebill.bounce.mailbox_full')
+        return t('ebill.bounce.refused')
+
+    @property
+    def bounce_reply(self) -> str:
+        """The server's own words from its reply code on, without our prefix («recipient refused: …»)."""
+        reply = re.search(r'\b5\d\d\b.*', self.last_bounce)
+        return reply.group(0) if reply else self.last_bounce
 
 
 def _state(account: Account, ebill: EBill | None, cabinet: Cabinet) -> EBillState:
@@ -195,12 +215,17 @@ async def confirm_ebill(raw_token: str, *, ip: str | None) -> Account | None:
     return ebill.account
 
 
-async def record_bounce(ebill_id: int, reason: str) -> None:
-    """The dispatch's bill was rejected permanently (5xx). The 3rd rejection in a row turns e-bill off and tells the
-    customer by SMS when the phone is confirmed; no email, as the address is the one that bounces."""
+async def record_bounce(ebill_id: int, reason: str, *, email: str | None = None) -> None:
+    """The dispatch's bill to `email` (None: the subscription's address) was rejected permanently (5xx). The 3rd
+    rejection in a row turns e-bill off and tells the customer by SMS when the phone is confirmed; no email, as the
+    address is the one that bounces."""
     async with in_transaction():
         ebill = await EBill.select_for_update().get_or_none(id=ebill_id)
         if ebill is None:
+            return
+        if email is not None and ebill.email != email:
+            # the customer changed the address after the bill was queued: the old one's rejection is not the new one's
+            log.info('e-bill #%s: a bill to its previous address bounced; not counted', ebill.id)
             return
         ebill.bounces += 1
         ebill.last_bounce = reason
@@ -217,12 +242,14 @@ async def record_bounce(ebill_id: int, reason: str) -> None:
         cabinet = await Cabinet.get(id=ebill.cabinet_id)
         notified = bool(cabinet.phone and cabinet.phone_confirmed_at)
         if notified:
-            text = t(
-                'sms.ebill_bounced_off',
-                number=account.number,
-                email=mask_email(ebill.email),
-                brand=config.settings.brand_name,
-            )
+            # the outbox's worker is no customer's request: the cabinet's own language
+            with in_language(cabinet.language):
+                text = t(
+                    'sms.ebill_bounced_off',
+                    number=account.number,
+                    email=mask_email(ebill.email),
+                    brand=config.settings.brand_name,
+                )
             await outbox.send_sms(cabinet.phone, text, sensitive=False)
         await audit.record(
             'ebill_bounced_off',
@@ -235,10 +262,11 @@ async def record_bounce(ebill_id: int, reason: str) -> None:
         )
 
 
-async def record_delivery(ebill_id: int) -> None:
+async def record_delivery(ebill_id: int | Subquery) -> None:
     """The dispatch's bill was accepted: the run of rejections is over. One UPDATE that usually touches no row.
 
     A subscription the bounces turned off keeps its warning: a late success of an earlier bill does not clear it."""
-    await EBill.filter(id=ebill_id, enabled=True, bounces__gt=0).update(
+    ids = ebill_id if isinstance(ebill_id, Subquery) else [ebill_id]
+    await EBill.filter(id__in=ids, enabled=True, bounces__gt=0).update(
         bounces=0, last_bounce='', updated_at=clock.now()
     )

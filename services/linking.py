@@ -23,7 +23,7 @@ from services import accounts, audit, clock, config, ratelimit
 from services.contacts import fold_text
 from services.errors import InvalidInput, NotAllowed, PortalError, TooManyAttempts
 from services.notices import send_notice
-from services.texts import t
+from services.texts import format_datetime, in_language, t
 
 #: seed 000: «сумма любого ненулевого платежа … за последние 6 месяцев»
 PAYMENT_MONTHS = 6
@@ -130,19 +130,22 @@ def _moscow_time(moment: datetime) -> str:
     local = clock.local(moment)
     if local.second or local.microsecond:
         local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return f'{local:%d.%m.%Y %H:%M}'
+    return format_datetime(local)
 
 
 async def _notify_holders(account: Account, attempts: int, until: datetime) -> int:
     """The per-account lock tripped: tell the cabinets already holding the account (once per lock)."""
-    emails = set(
-        await Cabinet.filter(links__account_id=account.id, state=CabinetState.ACTIVE, email__isnull=False).values_list(
-            'email', flat=True
-        )
+    # each holder in their cabinet's language: the attempts are someone else's, in whatever language they use
+    languages = dict(
+        await Cabinet.filter(links__account_id=account.id, state=CabinetState.ACTIVE, email__isnull=False)
+        .values_list('email', 'language')
     )
-    for email in sorted(emails):
-        await send_notice(email, 'link_attempts', number=account.number, attempts=attempts, until=_moscow_time(until))
-    return len(emails)
+    for email in sorted(languages):
+        with in_language(languages[email]):
+            await send_notice(
+                email, 'link_attempts', number=account.number, attempts=attempts, until=_moscow_time(until)
+            )
+    return len(languages)
 
 
 async def _attempt(cabinet_id: int, number: str, proof: str, kind: str, ip: str | None) -> Account | PortalError:

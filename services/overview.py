@@ -7,7 +7,7 @@ that cabinet shows nothing at all.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 
@@ -17,19 +17,22 @@ from tortoise.query_utils import Prefetch
 
 from models.billing import Account, Bill, BillLine, Payment
 from services import clock, config
-from services.bill_pdf import format_money, period_label, render_bill
+from services.bill_pdf import render_bill
 from services.errors import InvalidInput, NotAllowed
-from services.texts import t
+from services.texts import format_money, period_label, t
 
 __all__ = [
+    'BillDocument',
     'Overview',
     'account_overview',
     'balance_text',
+    'bill_data',
     'bill_document',
     'bill_lines',
     'bill_pdf',
     'format_money',
     'period_label',
+    'render_document',
 ]
 
 CENT = Decimal('0.01')
@@ -79,23 +82,49 @@ async def bill_pdf(cabinet_id: int, number: str, period: str) -> tuple[str, byte
     return await bill_document(account, bill)
 
 
-async def bill_document(account: Account, bill: Bill) -> tuple[str, bytes]:
-    """(file name, PDF) of a bill, its lines fetched in print order (`bill_lines()`) and the account with its region:
-    the one document both the overview download and the monthly e-bill email carry."""
-    # a render takes a few milliseconds (the first one in a process ~0.3 s, loading the font): off the event loop
-    pdf = await asyncio.to_thread(
-        render_bill,
+@dataclass(frozen=True)
+class BillDocument:
+    """What a bill's PDF shows, as plain data: the PDF can be made in another process (the e-bill dispatch does)."""
+
+    brand: str
+    account_number: str
+    holder: str
+    address: str
+    region: str
+    period: str
+    lines: tuple[tuple[str, Decimal, Decimal, Decimal], ...]
+    amount_due: Decimal
+    due_date: date
+
+    @property
+    def file_name(self) -> str:
+        return f'schet-{self.account_number}-{self.period}.pdf'
+
+
+def bill_data(account: Account, bill: Bill) -> BillDocument:
+    """The document of a bill, its lines fetched in print order (`bill_lines()`) and the account with its region."""
+    return BillDocument(
         brand=config.settings.brand_name,
         account_number=account.number,
         holder=account.surname,
         address=account.address,
         region=account.region.name,
         period=bill.period,
-        lines=[(line.service, line.kwh, line.tariff, line.amount) for line in bill.lines],
+        lines=tuple((line.service, line.kwh, line.tariff, line.amount) for line in bill.lines),
         amount_due=bill.amount_due,
         due_date=bill.due_date,
     )
-    return f'schet-{account.number}-{bill.period}.pdf', pdf
+
+
+def render_document(document: BillDocument) -> tuple[str, bytes]:
+    """(file name, PDF): the one document both the overview download and the monthly e-bill email carry."""
+    return document.file_name, render_bill(**{field.name: getattr(document, field.name) for field in fields(document)})
+
+
+async def bill_document(account: Account, bill: Bill) -> tuple[str, bytes]:
+    """(file name, PDF) of a bill (see `bill_data`)."""
+    # a render takes a few milliseconds (the first one in a process ~0.3 s, loading the font): off the event loop
+    return await asyncio.to_thread(render_document, bill_data(account, bill))
 
 
 async def _linked_account(cabinet_id: int, number: str) -> Account:

@@ -21,13 +21,22 @@ from services import audit, clock, codes, config, passwords, ratelimit, recovery
 from services.contacts import mask_email, mask_phone, normalize_email, normalize_phone
 from services.errors import AuthenticationFailed, InvalidInput, NotAllowed, ReauthRequired, TooManyAttempts
 from services.notices import send_notice
-from services.texts import t
+from services.texts import LANGUAGES, t
 
 REAUTH_AFTER = timedelta(minutes=5)
 REENTRY_FAILURES = ratelimit.Rule('reentry-fail', 5, timedelta(minutes=15))
 #: each request mails a stranger's address too (the new one): a cap against using us to flood it
 EMAIL_CHANGE_REQUESTS = ratelimit.Rule('email-change', 5, timedelta(hours=1))
 PHONE_CODE_PURPOSE = 'change_phone'
+
+
+async def set_language(cabinet: Cabinet, language: str) -> None:
+    """The language the customer chose in the header: mail and SMS sent while they are away speak it too."""
+    if language not in LANGUAGES:
+        raise InvalidInput({'language': t('error.unexpected')})
+    if cabinet.language != language:
+        cabinet.language = language
+        await cabinet.save(update_fields=['language'])
 
 
 # ---- the session and the password typed again ----------------------------------------------------------------

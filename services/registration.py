@@ -15,7 +15,7 @@ from services import accounts, audit, clock, codes, config, passwords, ratelimit
 from services.contacts import fold_text, login_error, login_key, mask_email, normalize_email, normalize_phone
 from services.errors import InvalidInput, NotAllowed, TooManyAttempts
 from services.notices import send_notice
-from services.texts import t
+from services.texts import current_language, t
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,8 @@ async def _create_cabinet(
                 pending_until=None if active else now + tokens.TTL[tokens.CONFIRM_EMAIL],
                 created_at=now,
                 password_changed_at=now,
+                # the language the customer registered in: the later mail to them speaks it too
+                language=current_language(),
             )
             await Consent.create(cabinet=cabinet, kind=CONSENT_KIND, text_version=CONSENT_VERSION, given_at=now, ip=ip)
             if account is not None:

@@ -1,342 +1,145 @@
-"""Every user-facing string in one place (the seeds' wording), looked up by key.
+"""Every user-facing string, looked up by key in gettext catalogs that Babel reads when this module is imported:
+locale/ru/LC_MESSAGES/messages.po (the seeds' wording) and locale/en/LC_MESSAGES/messages.po.
 
-Pages, services, emails and SMS texts all call `t(key, **values)`; translation hooks in here.
+Pages, services, email templates and SMS texts all call `t(key, **values)`; {name} fields in a text are str.format
+placeholders. To add a string, add its key (msgid) and text (msgstr) to BOTH .po files, with the same placeholders:
+tests/services/test_texts.py fails otherwise. No build step: the .po files are the catalogs.
+
+The language is Russian unless someone says otherwise: `in_language(code)` around background work (the recipient
+cabinet's stored language), else the resolver the pages register (the browser's choice). Money and dates follow it
+(Babel's CLDR data).
 """
 
 from __future__ import annotations
 
-RU: dict[str, str] = {
-    # labels (seed wording)
-    'label.login': 'Логин',
-    'label.password': 'Пароль',
-    'label.password_confirm': 'Подтверждение пароля',
-    'label.new_password': 'Новый пароль',
-    'label.email': 'Email',
-    'label.phone': 'Телефон',
-    'label.surname': 'Фамилия',
-    'label.account_number': 'Номер лицевого счёта',
-    'label.code': 'Код подтверждения',
-    'label.login_or_account': 'Логин или номер лицевого счёта',
-    'tab.by_email': 'По электронной почте',
-    'tab.by_sms': 'По SMS',
-    'button.get_code': 'Получить код',
-    'button.send_sms': 'Отправить смс',
-    'button.ok': 'ОК',
-    'button.register': 'Зарегистрироваться',
-    'button.save': 'Сохранить',
-    'button.login': 'Войти',
-    'button.logout': 'Выйти',
-    'button.continue': 'Продолжить',
-    'button.confirm_email': 'Подтвердить регистрацию',
-    'button.reset': 'Восстановить',
-    'button.set_password': 'Сохранить пароль',
-    'mark.confirmed': 'Подтверждено',
-    'link.register': 'Еще нет аккаунта? Зарегистрируйтесь',
-    'link.forgot': 'Забыли пароль?',
-    'link.to_login': 'Вернуться ко входу',
-    'consent.label': 'Я согласен(а) на обработку моих персональных данных на условиях Политики обработки '
-    'персональных данных',
-    'title.login': 'Вход в личный кабинет',
-    'title.first_entry': 'Первый вход по лицевому счёту',
-    'title.first_entry_hint': 'Если вы ещё не зарегистрированы: номер лицевого счёта и фамилия владельца '
-    '(без инициалов), как в квитанции.',
-    'title.register': 'Регистрация',
-    'title.register_account': 'Регистрация по лицевому счёту {number}',
-    'title.confirm': 'Подтверждение регистрации',
-    'title.forgot': 'Восстановление пароля',
-    'title.reset': 'Новый пароль',
-    'title.home': 'Личный кабинет',
-    'title.demo_mail': 'Демо-почта: письма и СМС',
-    'hint.login_rules': 'От 3 до 32 символов: буквы, цифры, точка, дефис, подчёркивание; начинается с буквы',
-    'hint.password_rules': 'От {min} до {max} символов',
-    'hint.phone': 'Например, +7 900 123-45-67',
-    'hint.phone_optional': 'Необязательно. Например, +7 900 123-45-67',
-    'title.confirm_by_email_hint': 'После нажатия кнопки на ваш Email придёт письмо со ссылкой для подтверждения '
-    'регистрации. Ссылка действует 24 часа.',
-    'hint.atom_both': 'Для регистрации подтвердите телефон кодом из SMS, а затем адрес почты по ссылке из письма.',
-    'hint.forgot': 'Укажите логин или номер лицевого счёта. Ссылка для смены пароля придёт на email кабинета, '
-    'а если телефон подтверждён — ещё и код по SMS.',
-    # results
-    'done.registered_email': 'Почти готово! На {email} отправлено письмо со ссылкой. Перейдите по ней, '
-    'чтобы подтвердить регистрацию. Ссылка действует 24 часа.',
-    'done.registered_active': 'Регистрация завершена. Теперь войдите с логином и паролем.',
-    'done.confirmed': 'Регистрация подтверждена. Теперь вы можете войти в личный кабинет.',
-    'done.code_sent': 'Код отправлен на {phone}.',
-    'done.reset_requested': 'Если такой кабинет есть, мы отправили ссылку для смены пароля на его email, '
-    'а на подтверждённый телефон — код. Ссылка действует 60 минут.',
-    'done.password_changed': 'Пароль изменён. Войдите с новым паролем.',
-    'home.welcome': 'Вы вошли как {login}.',
-    'home.accounts': 'Лицевые счета',
-    'home.no_accounts': 'К кабинету пока не привязан ни один лицевой счёт.',
-    # errors at fields
-    'error.required': 'Заполните это поле',
-    'error.login_format': 'Логин — от 3 до 32 символов: буквы, цифры, «.», «_», «-»; первый символ — буква',
-    'error.login_taken': 'Этот логин уже занят',
-    'error.password_short': 'Пароль должен быть не короче {min} символов',
-    'error.password_long': 'Пароль должен быть не длиннее {max} символов',
-    'error.password_common': 'Этот пароль слишком распространён — придумайте другой',
-    'error.password_like_login': 'Пароль не должен совпадать с логином или email',
-    'error.password_mismatch': 'Пароли не совпадают',
-    'error.email_format': 'Неверный адрес электронной почты',
-    'error.email_quota': 'На один адрес электронной почты можно зарегистрировать не более {limit} лицевых счетов',
-    'error.phone_format': 'Неверный номер телефона',
-    'error.phone_country': 'SMS можно отправить только на номера с кодом {codes}',
-    'error.phone_taken': 'Этот телефон уже подтверждён в другом кабинете',
-    'error.code_format': 'Код — 6 цифр из SMS',
-    'error.code_wrong': 'Неверный код. Осталось попыток: {left}',
-    'error.code_dead': 'Код больше не действует — запросите новый',
-    'error.code_needed': 'Подтвердите телефон кодом из SMS',
-    'error.code_resend_wait': 'Новый код можно запросить через {seconds} с',
-    'error.code_resend_limit': 'Код запрашивался слишком много раз — попробуйте позже',
-    'error.sms_limit': 'Слишком много SMS на этот номер — попробуйте позже',
-    'error.sms_ip_limit': 'Слишком много запросов SMS — попробуйте позже',
-    'error.consent_required': 'Без согласия на обработку персональных данных регистрация невозможна',
-    'error.account_or_surname': 'Лицевой счёт с такой фамилией не найден. Проверьте номер и фамилию по квитанции',
-    'error.account_registered': 'Этот лицевой счёт уже зарегистрирован. Войдите с паролем или восстановите его: '
-    '«Забыли пароль?»',
-    'error.surname_mismatch': 'Фамилия не совпадает с владельцем лицевого счёта',
-    'error.login_failed': 'Неверный логин или пароль',
-    'error.not_confirmed': 'Регистрация ещё не подтверждена: перейдите по ссылке из письма',
-    'error.too_many_logins': 'Слишком много попыток входа. Повторите через {minutes} мин.',
-    'error.too_many_attempts': 'Слишком много попыток. Повторите позже',
-    'error.link_invalid': 'Ссылка недействительна: она устарела или уже использована. '
-    'Если регистрация не подтверждена вовремя, пройдите её заново.',
-    'error.email_link_invalid': 'Ссылка недействительна: она устарела или уже использована. '
-    'Запросите смену адреса в настройках ещё раз.',
-    'error.profile_off': 'Этот способ регистрации отключён',
-    'error.session_expired': 'Сеанс истёк — войдите снова',
-    'error.busy': 'Запрос уже выполняется',
-    'error.unexpected': 'Что-то пошло не так. Попробуйте ещё раз',
-    # emails and SMS
-    'mail.confirm.subject': 'Подтверждение регистрации в личном кабинете',
-    'mail.confirm.title': 'Подтвердите регистрацию',
-    'mail.confirm.line1': 'Вы зарегистрировались в личном кабинете, ваш логин: {login}.',
-    'mail.confirm.line2': 'Чтобы подтвердить регистрацию и адрес электронной почты, перейдите по ссылке и нажмите '
-    'кнопку на открывшейся странице. Ссылка действует 24 часа.',
-    'mail.confirm.line3': 'Если вы не регистрировались, ничего делать не нужно: без подтверждения регистрация '
-    'будет удалена.',
-    'mail.confirm.action': 'Подтвердить регистрацию',
-    'mail.reset.subject': 'Восстановление пароля в личном кабинете',
-    'mail.reset.title': 'Восстановление пароля',
-    'mail.reset.line1': 'Для кабинета с логином {login} запрошена смена пароля.',
-    'mail.reset.line2': 'Чтобы задать новый пароль, перейдите по ссылке. Ссылка действует 60 минут '
-    'и сработает один раз.',
-    'mail.reset.line3': 'Если вы не запрашивали смену пароля, просто не обращайте внимания на это письмо.',
-    'mail.reset.action': 'Задать новый пароль',
-    'mail.password_changed.subject': 'Пароль личного кабинета изменён',
-    'mail.password_changed.title': 'Пароль изменён',
-    'mail.password_changed.line1': 'Пароль кабинета с логином {login} только что изменён. Если это были вы, '
-    'ничего делать не нужно.',
-    'mail.password_changed.line2': 'Если это были не вы, сразу восстановите пароль через «Забыли пароль?» '
-    'и обратитесь в контактный центр.',
-    # --- personal accounts: linking (services/linking.py) ---
-    'linking.error.account_unknown': 'Лицевой счёт с таким номером не найден. Проверьте номер по квитанции',
-    'linking.error.already_linked': 'Этот лицевой счёт уже привязан к вашему кабинету',
-    'linking.error.mismatch': 'Подтверждение не совпадает с данными этого лицевого счёта',
-    'linking.error.sum_kopecks': 'Укажите сумму с копейками, например 102.00',
-    'linking.error.sum_format': 'Сумма указана неверно: укажите её цифрами, с копейками, например 1 234,50',
-    'linking.error.sum_positive': 'Сумма платежа должна быть больше нуля',
-    'linking.error.email_quota': 'К одному адресу электронной почты можно привязать не более {limit} лицевых счетов',
-    'linking.error.locked': 'Слишком много неверных попыток. Попробуйте снова после {until} (время московское)',
-    'linking.error.own_account': 'Номер этого лицевого счёта — логин вашего кабинета, его нельзя отвязать',
-    'linking.error.not_linked': 'Этот лицевой счёт не привязан к вашему кабинету',
-    'mail.link_attempts.subject': 'Попытки привязать ваш лицевой счёт к другому кабинету',
-    'mail.link_attempts.title': 'Попытки привязать ваш лицевой счёт',
-    'mail.link_attempts.line1': 'Кто-то пытался привязать лицевой счёт {number} к другому личному кабинету, '
-    'но указал неверное подтверждение. Неверных попыток за сутки: {attempts}.',
-    'mail.link_attempts.line2': 'Привязка этого счёта к другим кабинетам приостановлена до {until} (время '
-    'московское). Ваш кабинет работает как обычно.',
-    'mail.link_attempts.line3': 'Если это были вы, ничего делать не нужно. Если нет — обратитесь в контактный центр.',
-    # --- account overview and bills (services/overview.py, services/bill_pdf.py) ---
-    'overview.not_linked': 'Этот лицевой счёт не привязан к вашему личному кабинету.',
-    'overview.no_bill': 'Платёжного документа за этот период нет.',
-    'overview.debt': 'Задолженность: {amount}',
-    'overview.overpayment': 'Переплата: {amount}',
-    'overview.no_debt': 'Задолженности нет',
-    'money': '{amount}\u00a0₽',
-    'month.1': 'Январь',
-    'month.2': 'Февраль',
-    'month.3': 'Март',
-    'month.4': 'Апрель',
-    'month.5': 'Май',
-    'month.6': 'Июнь',
-    'month.7': 'Июль',
-    'month.8': 'Август',
-    'month.9': 'Сентябрь',
-    'month.10': 'Октябрь',
-    'month.11': 'Ноябрь',
-    'month.12': 'Декабрь',
-    'bill.title': 'Счёт на оплату (платёжный документ)',
-    'bill.period': 'Расчётный период: {period}',
-    'bill.account': 'Лицевой счёт № {number}',
-    'bill.holder': 'Плательщик: {holder}',
-    'bill.address': 'Адрес: {address}',
-    'bill.region': 'Регион: {region}',
-    'bill.col.service': 'Услуга',
-    'bill.col.kwh': 'кВт·ч',
-    'bill.col.tariff': 'Тариф, руб./кВт·ч',
-    'bill.col.amount': 'Сумма',
-    'bill.total': 'Итого к оплате',
-    'bill.due': 'Оплатить до {date}',
-    # --- profile changes (services/profile.py) ---
-    'error.password_wrong': 'Неверный пароль',
-    'error.reauth_required': 'Для этого действия введите пароль ещё раз',
-    'error.reentry_limit': 'Слишком много неверных попыток ввода пароля. Сеанс завершён — войдите снова',
-    'error.email_same': 'Этот адрес уже указан в кабинете',
-    'error.email_change_limit': 'Слишком много запросов смены адреса. Повторите позже',
-    'error.phone_same': 'Этот номер уже подтверждён в кабинете',
-    'error.password_same': 'Новый пароль совпадает с текущим',
-    'mail.email_change.subject': 'Подтверждение нового адреса почты для личного кабинета',
-    'mail.email_change.title': 'Подтвердите новый адрес',
-    'mail.email_change.line1': 'Этот адрес указан как новый адрес электронной почты кабинета с логином {login}.',
-    'mail.email_change.line2': 'Чтобы подтвердить его, перейдите по ссылке и нажмите кнопку на открывшейся странице. '
-    'Ссылка действует 24 часа и сработает один раз.',
-    'mail.email_change.line3': 'Если вы не меняли адрес, ничего делать не нужно: без подтверждения адрес кабинета '
-    'не изменится.',
-    'mail.email_change.action': 'Подтвердить новый адрес',
-    'mail.email_change_requested.subject': 'Запрос на смену адреса почты личного кабинета',
-    'mail.email_change_requested.title': 'Запрошена смена адреса почты',
-    'mail.email_change_requested.line1': 'Для кабинета с логином {login} запрошена смена адреса электронной почты '
-    'на {email}.',
-    'mail.email_change_requested.line2': 'Адрес изменится, только когда новый адрес подтвердят по ссылке из письма, '
-    'отправленного на него.',
-    'mail.email_change_requested.line3': 'Если это были не вы, сразу смените пароль в «Настройках» личного кабинета: '
-    'смена пароля отменит и смену адреса. Если войти не получается, обратитесь в контактный центр.',
-    'mail.email_changed.subject': 'Адрес почты личного кабинета изменён',
-    'mail.email_changed.title': 'Адрес почты изменён',
-    'mail.email_changed.line1': 'Адрес электронной почты кабинета с логином {login} изменён на {email}. '
-    'Письма кабинета больше не будут приходить на этот адрес.',
-    'mail.email_changed.line2': 'Если это были не вы, сразу обратитесь в контактный центр.',
-    'mail.phone_changed.subject': 'Телефон личного кабинета изменён',
-    'mail.phone_changed.title': 'Телефон изменён',
-    'mail.phone_changed.line1': 'Телефон кабинета с логином {login} изменён на {phone}.',
-    'mail.phone_changed.line2': 'Если это были не вы, сразу смените пароль в «Настройках» личного кабинета '
-    'и обратитесь в контактный центр.',
-    'sms.phone_code': '{code} — код для смены телефона в личном кабинете, {brand}. Никому не сообщайте.',
-    # --- e-bill (services/ebill.py) ---
-    'ebill.consent': 'Получать единый платёжный документ (счёт на оплату) по этому лицевому счёту ежемесячно '
-    'в виде PDF на указанный адрес электронной почты',
-    'ebill.error.link_invalid': 'Ссылка недействительна: она устарела, уже использована или адрес для квитанций '
-    'с тех пор изменён. Подключите получение квитанции в «Настройках» ещё раз.',
-    'mail.ebill_confirm.subject': 'Подтверждение адреса для получения квитанций',
-    'mail.ebill_confirm.title': 'Подтвердите адрес для квитанций',
-    'mail.ebill_confirm.line1': 'Этот адрес указан в личном кабинете для получения квитанции (счёта на оплату) '
-    'по лицевому счёту {number}.',
-    'mail.ebill_confirm.line2': 'Чтобы квитанции приходили на него, перейдите по ссылке и нажмите кнопку '
-    'на открывшейся странице. Ссылка действует 24 часа и сработает один раз.',
-    'mail.ebill_confirm.line3': 'Если вы не подключали получение квитанций, ничего делать не нужно: '
-    'без подтверждения они на этот адрес приходить не будут.',
-    'mail.ebill_confirm.action': 'Подтвердить адрес',
-    'mail.ebill_off.subject': 'Получение квитанции на электронную почту отключено',
-    'mail.ebill_off.title': 'Получение квитанции отключено',
-    'mail.ebill_off.line1': 'Получение квитанции по лицевому счёту {number} на этот адрес отключено в личном '
-    'кабинете. Квитанции сюда больше приходить не будут.',
-    'mail.ebill_off.line2': 'Если это были не вы, подключите получение снова в «Настройках» личного кабинета '
-    'и смените пароль.',
-    'mail.ebill_moved.subject': 'Квитанции будут приходить на другой адрес',
-    'mail.ebill_moved.title': 'Адрес для квитанций изменён',
-    'mail.ebill_moved.line1': 'В личном кабинете для квитанций по лицевому счёту {number} указан другой адрес: '
-    '{email}. На этот адрес они больше приходить не будут.',
-    'mail.ebill_moved.line2': 'Если это были не вы, смените пароль в «Настройках» личного кабинета и укажите '
-    'свой адрес снова.',
-    'sms.ebill_bounced_off': 'Квитанции по л/с {number} не доходят на {email}, отправка на e-mail отключена. '
-    'Укажите другой адрес в личном кабинете. {brand}',
-    # --- bill dispatch (services/dispatch.py) ---
-    'dispatch.mail.subject': 'Квитанция за {period} по лицевому счёту {number}',
-    'dispatch.mail.title': 'Квитанция за {period}',
-    'dispatch.mail.account': 'Лицевой счёт: {number}',
-    'dispatch.mail.amount': 'Сумма к оплате: {amount}',
-    'dispatch.mail.due': 'Оплатить до: {date}',
-    'dispatch.mail.attached': 'Квитанция (счёт на оплату) — во вложении, в формате PDF. Оплатить её и посмотреть '
-    'историю платежей можно в личном кабинете.',
-    'dispatch.mail.action': 'Открыть личный кабинет',
-    'dispatch.bad_period': 'Период указывается как ГГГГ-ММ, например 2026-10, а указано «{period}»',
-    'dispatch.progress.queue': 'Постановка в очередь',
-    'dispatch.progress.send': 'Отправка квитанций',
-    'dispatch.dry_run.title': 'Пробный запуск: квитанции за {period}, которые были бы отправлены ({count}):',
-    'dispatch.dry_run.nothing_written': 'Пробный запуск: ничего не записано и не отправлено.',
-    'dispatch.queued': 'Поставлено в очередь: {queued}; уже были поставлены раньше: {already}.',
-    'dispatch.skipped': 'Пропущены подписки: нет счёта за период — {no_bill}, адрес не подтверждён — '
-    '{unconfirmed}, отключены — {disabled}.',
-    'dispatch.summary': 'Итог за {period}: отправлено {sent}, пропущено {skipped}, не доставлено {failed}.',
-    'dispatch.rate': 'В этом запуске доставлено {count} за {seconds} с ({rate} писем в секунду).',
-    'dispatch.status.title': 'Квитанции за {period} ({code}): всего {total}',
-    'dispatch.status.unqueued': 'Ещё не поставлены в очередь: {count} — запустите send-bills {period}.',
-    'dispatch.status.failures': 'Не доставлены:',
-    'dispatch.state.pending': 'ожидают отправки',
-    'dispatch.state.sending': 'отправляются',
-    'dispatch.state.sent': 'отправлены',
-    'dispatch.state.failed': 'не доставлены',
-    # --- settings and header screens (pages) ---
-    'title.overview': 'Лицевой счёт {number}',
-    'title.add_account': 'Добавление лицевого счёта',
-    'title.settings': 'Настройки',
-    'title.email_change': 'Подтверждение нового адреса почты',
-    'menu.label': 'Меню кабинета: {account}',
-    'menu.add_account': '+Добавить счёт',
-    'menu.settings': 'Настройки',
-    'menu.accounts': 'Лицевые счета',
-    'menu.no_account': 'Лицевой счёт',
-    'label.proof': 'Подтверждение',
-    'hint.proof': 'Сумма любого платежа за последние 6 месяцев с копейками (например, 102.00) '
-    'или адрес, как в квитанции: с индексом, сокращениями и знаками препинания',
-    'hint.add_account': 'Укажите номер лицевого счёта и подтверждение. К одному кабинету можно привязать '
-    'несколько лицевых счетов, в том числе из других регионов.',
-    'button.add': 'Добавить',
-    'button.unlink': 'Отвязать',
-    'button.cancel': 'Отмена',
-    'button.download_pdf': 'PDF',
-    'button.change_email': 'Изменить email',
-    'button.change_phone': 'Изменить телефон',
-    'button.change_password': 'Изменить пароль',
-    'button.confirm_new_email': 'Подтвердить новый адрес',
-    'settings.accounts': 'Привязанные лицевые счета',
-    'settings.add_account': 'Добавить счет',
-    'settings.profile': 'Профиль',
-    'settings.login': 'Логин: {login}',
-    'settings.email': 'Email: {email}',
-    'settings.phone': 'Телефон: {phone}',
-    'settings.confirmed': 'подтверждён',
-    'settings.unconfirmed': 'не подтверждён',
-    'settings.none': 'не указан',
-    'settings.own_account': 'Логин кабинета — этот лицевой счёт, его нельзя отвязать',
-    'settings.password': 'Смена пароля',
-    'label.new_email': 'Новый email',
-    'label.new_phone': 'Новый телефон',
-    'label.current_password': 'Текущий пароль',
-    'dialog.unlink': 'Отвязать лицевой счёт {number} от кабинета?',
-    'dialog.reauth': 'Для этого действия введите пароль ещё раз',
-    'done.linked': 'Лицевой счёт {number} добавлен',
-    'done.unlinked': 'Лицевой счёт {number} отвязан',
-    'done.email_change_sent': 'На {email} отправлено письмо со ссылкой. Адрес изменится, когда вы перейдёте по ней.',
-    'done.email_changed': 'Адрес почты изменён на {email}.',
-    'done.phone_changed': 'Телефон изменён на {phone}.',
-    'done.password_changed_here': 'Пароль изменён. Другие сеансы завершены.',
-    'ebill.title': 'Подключение получения квитанции на электронную почту',
-    'ebill.hint': 'Счёт на оплату будет приходить ежемесячно на указанный адрес электронной почты в виде PDF. '
-    'Если адреса нет, введите его в белую строку и нажмите «Сохранить».',
-    'ebill.toggle': 'Получать квитанцию на email',
-    'ebill.on': 'Квитанция будет приходить на {email}.',
-    'ebill.off': 'Получение квитанции на email отключено. Подтверждение отправлено на почту.',
-    'ebill.pending': 'Подтвердите адрес {email} по ссылке из письма — до этого квитанции не отправляются.',
-    'ebill.bouncing': 'Почтовый сервер не принимает письма на этот адрес: {reason}. Проверьте адрес.',
-    'ebill.confirm_title': 'Подтверждение адреса для квитанций',
-    'ebill.confirmed': 'Адрес подтверждён: квитанции по лицевому счёту {number} будут приходить на него.',
-    'overview.account': 'Лицевой счёт {number}',
-    'overview.last_bill': 'Последний счёт: {period}',
-    'overview.amount_due': 'К оплате: {amount}',
-    'overview.due_date': 'Оплатить до {date}',
-    'overview.bills': 'Счета за 12 месяцев',
-    'overview.payments': 'Платежи за 12 месяцев',
-    'overview.no_bills': 'Счетов пока нет',
-    'overview.no_payments': 'Платежей за последний год нет',
-    'overview.bill_row': '{period}: {amount}, оплатить до {date}',
-    'overview.payment_row': '{date}: {amount}',
-    'sms.code': '{code} — код подтверждения, {brand}. Никому не сообщайте.',
-    'sms.reset_code': '{code} — код для смены пароля, {brand}. Никому не сообщайте.',
-}
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel import dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LANGUAGES = ('ru', 'en')
+DEFAULT_LANGUAGE = 'ru'
+LOCALE_DIR = Path(__file__).resolve().parent.parent / 'locale'
+DOMAIN = 'messages'
+
+
+class _UnknownKey(NullTranslations):
+    """The end of every fallback chain: a key that not even the Russian catalog has is a bug in the code."""
+
+    def gettext(self, message: str) -> str:
+        raise KeyError(message)
+
+
+def _load(language: str) -> Translations:
+    with (LOCALE_DIR / language / 'LC_MESSAGES' / f'{DOMAIN}.po').open('rb') as po:
+        catalog = read_po(po, locale=language)
+    # compiled in memory, so a fresh clone runs without a build step
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def _load_all() -> dict[str, Translations]:
+    russian = _load(DEFAULT_LANGUAGE)
+    russian.add_fallback(_UnknownKey())
+    catalogs = {DEFAULT_LANGUAGE: russian}
+    for language in LANGUAGES:
+        if language != DEFAULT_LANGUAGE:
+            # an untranslated text shows in Russian rather than as its key (the page tests look for Cyrillic)
+            catalogs[language] = _load(language)
+            catalogs[language].add_fallback(russian)
+    return catalogs
+
+
+CATALOGS = _load_all()
+
+# ---- the current language ------------------------------------------------------------------------------------
+
+_chosen: ContextVar[str | None] = ContextVar('portal_language', default=None)
+_resolver: Callable[[], str | None] | None = None
+
+
+def set_resolver(resolver: Callable[[], str | None] | None) -> None:
+    """How to find the language when no `in_language` block says it: the pages register one that reads the browser's
+    choice (services never import NiceGUI). It returns None outside a browser's request or event."""
+    global _resolver  # one process-wide hook, set once at startup
+    _resolver = resolver
+
+
+def supported(code: str | None) -> str:
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    code = _chosen.get()
+    if code is None and _resolver is not None:
+        code = _resolver()
+    return supported(code)
+
+
+@contextmanager
+def in_language(code: str | None) -> Iterator[str]:
+    """Texts, money and dates in `code` inside the block (None or an unknown code: Russian)."""
+    token = _chosen.set(supported(code))
+    try:
+        yield supported(code)
+    finally:
+        _chosen.reset(token)
 
 
 def t(key: str, **values: object) -> str:
-    text = RU[key]
+    text = CATALOGS[current_language()].gettext(key)
     return text.format(**values) if values else text
+
+
+# ---- numbers and dates ---------------------------------------------------------------------------------------
+
+CENT = Decimal('0.01')
+#: Russian: CLDR's short date (05.10.2026). English: the medium one (Oct 5, 2026), as 10/5/26 reads both ways
+_DATE_FORMATS = {'ru': 'short', 'en': 'medium'}
+RUBLE = '₽'
+
+
+def format_money(value: Decimal) -> str:
+    """«1 234,56 ₽» (NBSP between thousands and before the sign) or «₽1,234.56»: always kopecks, rounded half up
+    (Babel would round half to even), never «-0,00»."""
+    amount = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if amount == 0:
+        amount = abs(amount)
+    language = current_language()
+    text = numbers.format_currency(amount, 'RUB', locale=language)
+    # CLDR's narrow symbol, which Babel's patterns cannot ask for: «₽1,234.56» rather than «RUB1,234.56»
+    return text.replace(numbers.get_currency_symbol('RUB', locale=language), RUBLE)
+
+
+def format_date(value: date) -> str:
+    language = current_language()
+    return dates.format_date(value, _DATE_FORMATS[language], locale=language)
+
+
+def format_datetime(value: datetime) -> str:
+    """The date as `format_date` writes it and the time to the minute, in the zone `value` is in."""
+    language = current_language()
+    return f'{format_date(value)} {dates.format_time(value, "short", tzinfo=value.tzinfo, locale=language)}'
+
+
+def period_label(period: str) -> str:
+    """'2026-10' → «Октябрь 2026» / «October 2026», as a heading or a list item starts."""
+    label = period_in_sentence(period)
+    return label[:1].upper() + label[1:]
+
+
+def period_in_sentence(period: str) -> str:
+    """'2026-10' → «октябрь 2026» / «October 2026», as it reads inside a sentence («Квитанция за октябрь 2026»)."""
+    year, month = period.split('-')
+    return dates.format_date(date(int(year), int(month), 1), 'LLLL y', locale=current_language())

@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -76,6 +77,12 @@ async def many_subscribers(count: int) -> list[str]:
         for number in numbers
     )
     return numbers
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (Linux)."""
+    tasks = Path(f'/proc/{pid}/task').iterdir()
+    return [int(child) for task in tasks for child in (task / 'children').read_text().split()]
 
 
 def attachment_name(message) -> str:
@@ -189,11 +196,15 @@ async def test_a_dispatch_killed_midway_and_run_again_delivers_every_bill_within
     )  # fmt: skip
     try:
         await eventually(lambda: len(mailbox.messages) >= 30, within=120, what='the first bills at the SMTP server')
+        workers = children(process.pid)  # the processes building the emails
     finally:
         process.send_signal(signal.SIGKILL)
         await process.wait()
     at_kill = len(mailbox.messages)
     assert at_kill < len(numbers), 'the run finished before the kill: nothing was tested'
+    assert workers
+    await eventually(lambda: not any(Path(f'/proc/{pid}').exists() for pid in workers), within=30,
+                     what='the worker processes of the killed run to end')  # fmt: skip
 
     code, output = await run('send-bills', PERIOD, **env)
 

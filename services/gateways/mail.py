@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-import io
 import logging
-from email.generator import BytesGenerator
-from email.message import EmailMessage
-from typing import Literal
+from email import message_from_bytes
+from email.policy import default as default_policy
+from typing import TYPE_CHECKING, Literal
 
 import aiosmtplib
 
 from services import config
 from services.gateways import DeliveryError, Gateway, PermanentDeliveryError, TemporaryDeliveryError
 
+if TYPE_CHECKING:
+    from services.outbox import Envelope
+
 log = logging.getLogger(__name__)
 
 
 class Mailer(Gateway):
-    """Sends pre-built messages."""
+    """Sends built messages (the outbox builds them)."""
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, envelope: Envelope) -> None:
         raise NotImplementedError
 
 
 class ConsoleMailer(Mailer):
     """Demo mode without PORTAL_SMTP_HOST: the mail goes to the log (the demo mailbox page reads the outbox)."""
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, envelope: Envelope) -> None:
+        message = message_from_bytes(envelope.data, policy=default_policy)
         body = message.get_body(('plain',))
         text = body.get_content() if body is not None else ''
         log.info('demo mail to %s: %s\n%s', message['To'], message['Subject'], text)
@@ -55,16 +58,12 @@ class SmtpMailer(Mailer):
         #: why connecting failed: the rest of the batch fails fast instead of waiting for a timeout each
         self._unreachable: str | None = None
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, envelope: Envelope) -> None:
         if self._unreachable:
             raise TemporaryDeliveryError(self._unreachable)
         smtp = await self._connection()
         try:
-            # flattened here with the message's own policy: send_message would re-fold long headers at 78
-            # characters, and Python 3.11 loses a space where it folds a Cyrillic subject
-            sender = message['From'].addresses[0].addr_spec
-            recipients = [address.addr_spec for address in message['To'].addresses]
-            await smtp.sendmail(sender, recipients, _flatten(message))
+            await smtp.sendmail(envelope.sender, envelope.recipients, envelope.data)
         except Exception as error:
             # after a failure the session's state is unknown: the next message starts a fresh one
             await self.close()
@@ -142,8 +141,3 @@ def get_mailer() -> Mailer:
         timeout=settings.smtp_timeout,
     )
 
-
-def _flatten(message: EmailMessage) -> bytes:
-    buffer = io.BytesIO()
-    BytesGenerator(buffer, policy=message.policy.clone(linesep='\r\n')).flatten(message)
-    return buffer.getvalue()

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.browser import accessibility
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,12 +124,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     setattr(item, f'rep_{report.when}', report)
 
 
+@pytest.fixture(scope='session', autouse=True)
+def axe_summary() -> Iterator[None]:
+    yield
+    accessibility.write_summary(ARTIFACTS)
+
+
 def screenshot(page: Page, name: str) -> None:
-    """Full-page screenshots of each screen, at desktop width and at 375 px (git-ignored artifacts)."""
+    """Full-page screenshots of each screen, at desktop width and at 375 px (git-ignored artifacts), each checked
+    by axe: a serious or critical violation fails the test, and the screen must not scroll sideways on a phone."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     page.screenshot(path=ARTIFACTS / f'{name}-1280.png', full_page=True)
+    failing = accessibility.check(page, name, ARTIFACTS)
     page.set_viewport_size({'width': 375, 'height': 800})
     page.screenshot(path=ARTIFACTS / f'{name}-375.png', full_page=True)
-    assert page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), f'{name} scrolls sideways'
+    failing += accessibility.check(page, name, ARTIFACTS)
+    sideways = page.evaluate('document.documentElement.scrollWidth > window.innerWidth')
     page.set_viewport_size(size)
+    assert not sideways, f'{name} scrolls sideways at 375 px'
+    assert not failing, '\n'.join(failing)

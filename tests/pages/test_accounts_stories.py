@@ -8,7 +8,8 @@ from nicegui.testing import User
 
 from models.billing import Account
 from models.cabinet import Cabinet, Link
-from services import billing_import, registration
+from models.ebill import EBill
+from services import billing_import, clock, registration
 from services.registration import RegistrationForm
 from tests.pages.conftest import fill, local_path, mail_to, see, sms_code
 from tests.pages.test_registration_stories import GOOD, PHONE, log_in
@@ -233,3 +234,19 @@ async def test_ebill_toggle_on_and_off(user: User, mailbox, billing):
     user.find(marker=f'ebill-toggle-{KURSK}').click()
     user.find(marker=f'ebill-save-{KURSK}').click()
     await see(user, 'Получение квитанции на email отключено')
+
+
+async def test_a_bouncing_address_is_explained_in_russian_with_the_servers_reply_beside(user: User, mailbox, billing):
+    await signed_in_user(user, mailbox)
+    await link(user, KURSK, '1234.56')
+    await see(user, f'Лицевой счёт {KURSK}')
+    cabinet = await Cabinet.get(login_key='ivanov')
+    await EBill.create(
+        account=await Account.get(number=KURSK), cabinet=cabinet, email='ivanov@example.ru', enabled=True,
+        email_confirmed_at=clock.now(), bounces=1, updated_at=clock.now(),
+        last_bounce='recipient refused: 550 5.1.1 <ivanov@example.ru>: no such user',
+    )  # fmt: skip
+    await user.open('/settings')
+    await see(user, 'Почтовый сервер не принимает письма на этот адрес: такого адреса нет. Проверьте адрес.')
+    await see(user, 'Ответ почтового сервера: 550 5.1.1 <ivanov@example.ru>: no such user')
+    await user.should_not_see('recipient refused')

@@ -269,6 +269,19 @@ async def test_a_rejected_address_fails_the_bill_and_counts_a_bounce(mailbox):
     assert [m['To'] for m in mailbox.messages] == [EMAIL]
 
 
+async def test_a_rejection_of_the_address_a_bill_was_queued_to_does_not_count_against_a_new_one(mailbox):
+    mailbox.rejections['nobody@example.ru'] = REJECTED
+    subscription = await subscriber(await make_cabinet(), email='nobody@example.ru')
+    await dispatch.dispatch(PERIOD)
+    # the customer corrects the address before the queued bill goes out
+    await EBill.filter(id=subscription.id).update(email='fixed@example.ru')
+
+    await deliver()
+
+    assert await delivery_states() == {NUMBER: 'failed'}
+    assert (await EBill.get(id=subscription.id)).bounces == 0
+
+
 async def test_three_rejected_months_turn_e_bill_off_and_tell_the_customer_by_sms(mailbox, sms):
     mailbox.rejections['nobody@example.ru'] = REJECTED
     months = ('2026-08', '2026-09', '2026-10')

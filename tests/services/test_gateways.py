@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from email.message import EmailMessage
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from services import config
 from services.gateways import PermanentDeliveryError, TemporaryDeliveryError
 from services.gateways.mail import ConsoleMailer, SmtpMailer, get_mailer
 from services.gateways.sms import ConsoleSms, Smsc, SmsRu, get_sms_gateway
+from services.outbox import Envelope, Letter, build_email
 from tests.support.servers import free_port
 
 PHONE = '+79001234567'
@@ -25,14 +26,15 @@ def configure(monkeypatch: pytest.MonkeyPatch, **values: Any) -> None:
     config.load()
 
 
-def letter(to: str, subject: str = 'Счёт за ноябрь') -> EmailMessage:
-    message = EmailMessage()
-    message['From'] = 'portal@portal.test'
-    message['To'] = to
-    message['Subject'] = subject
-    message.set_content('Добрый день!')
-    message.add_alternative('<p>Добрый день!</p>', subtype='html')
-    return message
+def letter(to: str, subject: str = 'Счёт за ноябрь') -> Envelope:
+    """A plain text + HTML email, built as the outbox builds it."""
+    now = datetime.now(UTC)
+    return build_email(
+        Letter(
+            message_id=1, created_at=now, date=now, sender='portal@portal.test', sender_name='Энергосбыт',
+            recipient=to, subject=subject, text='Добрый день!', html='<p>Добрый день!</p>',
+        )
+    )  # fmt: skip
 
 
 # ---- mail ------------------------------------------------------------------------------------------------------
