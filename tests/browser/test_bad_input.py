@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
@@ -13,41 +14,71 @@ from tests.browser.test_accounts import billing_files
 from tests.browser.test_profiles import GOOD, field, log_in
 from tests.support.servers import Mailbox
 
-FIELDS = {'Логин': 'ivanov', 'Пароль': GOOD, 'Подтверждение пароля': GOOD, 'Email': 'ivanov@example.ru'}
+#: per language: the form's labels, the consent box, the button, the answer to a good form, and the bad-input list
+#: of tests/pages/test_bad_input_stories.py as (changed fields, the field the message belongs to, the message)
+REGISTRATION = {
+    'ru': {
+        'heading': 'Регистрация',
+        'fields': {'Логин': 'ivanov', 'Пароль': GOOD, 'Подтверждение пароля': GOOD, 'Email': 'ivanov@example.ru'},
+        'consent': 'Я согласен',
+        'button': 'Зарегистрироваться',
+        'no_consent': 'Без согласия на обработку',
+        'done': 'Почти готово!',
+        'bad': [
+            ({'Логин': '1ivan'}, 'Логин', 'первый символ — буква'),
+            ({'Пароль': 'short1'}, 'Пароль', 'не короче 8 символов'),
+            ({'Подтверждение пароля': 'Другой-Пароль-1'}, 'Подтверждение пароля', 'Пароли не совпадают'),
+            ({'Email': 'ivanov@@example'}, 'Email', 'Неверный адрес электронной почты'),
+            ({'Телефон': '12345'}, 'Телефон', 'Неверный номер телефона'),
+            ({'Телефон': '+49 30 1234567'}, 'Телефон', 'только на номера с кодом +7'),
+        ],
+    },
+    'en': {
+        'heading': 'Sign up',
+        'fields': {'Login': 'ivanov', 'Password': GOOD, 'Confirm password': GOOD, 'Email': 'ivanov@example.ru'},
+        'consent': 'I consent',
+        'button': 'Sign up',
+        'no_consent': 'You cannot register without consenting',
+        'done': 'Almost done!',
+        'bad': [
+            ({'Login': '1ivan'}, 'Login', 'the first one a letter'),
+            ({'Password': 'short1'}, 'Password', 'at least 8 characters'),
+            ({'Confirm password': 'Another-Pass-1'}, 'Confirm password', "The passwords don't match"),
+            ({'Email': 'ivanov@@example'}, 'Email', 'Invalid email address'),
+            ({'Phone': '12345'}, 'Phone', 'Invalid phone number'),
+            ({'Phone': '+49 30 1234567'}, 'Phone', 'numbers with country code +7'),
+        ],
+    },
+}
 
-#: (changed fields, the field the message belongs to, the message) — from tests/pages/test_bad_input_stories.py
-BAD_REGISTRATION = [
-    ({'Логин': '1ivan'}, 'Логин', 'первый символ — буква'),
-    ({'Пароль': 'short1'}, 'Пароль', 'не короче 8 символов'),
-    ({'Подтверждение пароля': 'Другой-Пароль-1'}, 'Подтверждение пароля', 'Пароли не совпадают'),
-    ({'Email': 'ivanov@@example'}, 'Email', 'Неверный адрес электронной почты'),
-    ({'Телефон': '12345'}, 'Телефон', 'Неверный номер телефона'),
-    ({'Телефон': '+49 30 1234567'}, 'Телефон', 'только на номера с кодом +7'),
-]
 
-
-def fill_registration(page: Page, changes: dict[str, str], *, consent: bool = True) -> None:
+def fill_registration(page: Page, changes: dict[str, str], *, consent: bool = True, language: str = 'ru') -> None:
+    form = REGISTRATION[language]
     page.goto(page.url)  # a fresh form each time
-    expect(page.get_by_role('heading', name='Регистрация')).to_be_visible()
-    for label, value in {**FIELDS, **changes}.items():
+    expect(page.get_by_role('heading', name=form['heading'])).to_be_visible()
+    for label, value in {**form['fields'], **changes}.items():
         field(page, label).fill(value)
     if consent:
-        page.get_by_role('checkbox', name=re.compile('Я согласен')).click()
-    page.get_by_role('button', name='Зарегистрироваться').click()
+        page.get_by_role('checkbox', name=re.compile(form['consent'])).click()
+    page.get_by_role('button', name=form['button'], exact=True).click()
 
 
-def test_bad_registration_input_is_named_at_its_field(start_portal, page: Page, mailbox: Mailbox):
+@pytest.mark.parametrize('language', ['ru', 'en'])
+def test_bad_registration_input_is_named_at_its_field(start_portal, page: Page, mailbox: Mailbox, language: str):
     portal = start_portal('default')
     page.goto(f'{portal.url}/register')
-    for changes, label, message in BAD_REGISTRATION:
-        fill_registration(page, changes)
+    if language == 'en':
+        page.get_by_role('button', name='English').click()
+    form = REGISTRATION[language]
+    for changes, label, message in form['bad']:
+        fill_registration(page, changes, language=language)
         expect_error_at(page, label, message)
-    screenshot(page, 'register-errors')
-    fill_registration(page, {}, consent=False)
+    screenshot(page, f'register-errors-{language}')
+    fill_registration(page, {}, consent=False, language=language)
     # the checkbox has no error slot: its message is an alert right under it
-    expect(page.get_by_role('alert').filter(has_text='Без согласия на обработку')).to_be_visible()
-    fill_registration(page, {})
-    expect(page.get_by_text('Почти готово!')).to_be_visible()  # the same form, filled well, goes through
+    expect(page.get_by_role('alert').filter(has_text=form['no_consent'])).to_be_visible()
+    fill_registration(page, {}, language=language)
+    expect(page.get_by_text(form['done'])).to_be_visible()  # the same form, filled well, goes through
     assert len(mailbox.wait_for('ivanov@example.ru')) == 1
 
 
