@@ -137,8 +137,9 @@ async def _notify_holders(account: Account, attempts: int, until: datetime) -> i
     """The per-account lock tripped: tell the cabinets already holding the account (once per lock)."""
     # each holder in their cabinet's language: the attempts are someone else's, in whatever language they use
     languages = dict(
-        await Cabinet.filter(links__account_id=account.id, state=CabinetState.ACTIVE, email__isnull=False)
-        .values_list('email', 'language')
+        await Cabinet.filter(links__account_id=account.id, state=CabinetState.ACTIVE, email__isnull=False).values_list(
+            'email', 'language'
+        )
     )
     for email in sorted(languages):
         with in_language(languages[email]):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
 from email.utils import encode_rfc2231, format_datetime, formataddr, parseaddr
+from functools import partial
 from mimetypes import guess_type
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ _templates.globals['t'] = t
 
 # ---- plug-ins -------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Attachment:
     """How to attach `{kind: value}`: `load` reads what the files of several messages need from the database, in the
@@ -116,8 +118,8 @@ def register_attachment(
 
 
 def register_outcome(topic: str, outcome: Outcome) -> None:
-    """Hooks for messages queued with this topic. They run inside the transaction that records the outcome, in a
-    savepoint of their own: a hook that fails is logged and the message's outcome stays recorded."""
+    """Hooks for messages queued with this topic. They run inside the transaction that records the outcome: a hook
+    that fails is logged, what it wrote is undone, and the message's outcome is recorded without it."""
     _outcomes[topic] = outcome
 
 
@@ -402,12 +404,22 @@ async def _finish(message: OutboxMessage, state: OutboxState, error: str, *, ref
     if message.sensitive and not config.settings.demo:
         # codes and links must not outlive their delivery in the database (the demo mailbox page shows them)
         changes |= {'body_text': '', 'body_html': ''}
-    async with in_transaction():
-        if not await _owned(message).update(**changes):
-            _lost_lease(message)
-            return False
-        if outcome := _outcomes.get(message.topic):
-            await _tell(outcome, message, state, error, refused)
+    hook: Callable[[], Awaitable[None]] | None = None
+    if outcome := _outcomes.get(message.topic):
+        if state == OutboxState.SENT:
+            hook = partial(outcome.on_sent, message)
+        else:
+            hook = partial(outcome.on_failed_permanently, message, error, refused)
+    try:
+        recorded = await _record(message, changes, hook)
+    except _HookFailed:
+        # what the hook wrote is undone with the whole transaction; the outcome is recorded again, alone (no
+        # savepoint around every hook: a 100,000-bill dispatch pays for each statement)
+        log.exception('outbox #%s: the %r hook for %s failed', message.id, message.topic, state.value)
+        recorded = await _record(message, changes, None)
+    if not recorded:
+        _lost_lease(message)
+        return False
     if state == OutboxState.SENT:
         log.info('outbox #%s sent: %s to %s', message.id, message.channel, _mask(message.channel, message.recipient))
     else:
@@ -418,15 +430,20 @@ async def _finish(message: OutboxMessage, state: OutboxState, error: str, *, ref
     return True
 
 
-async def _tell(outcome: Outcome, message: OutboxMessage, state: OutboxState, error: str, refused: bool) -> None:
-    try:
-        async with in_transaction():  # a savepoint: what a failing hook wrote is undone, the outcome stays
-            if state == OutboxState.SENT:
-                await outcome.on_sent(message)
-            else:
-                await outcome.on_failed_permanently(message, error, refused)
-    except Exception:
-        log.exception('outbox #%s: the %r hook for %s failed', message.id, message.topic, state.value)
+class _HookFailed(Exception):
+    """An outcome hook raised (the cause)."""
+
+
+async def _record(message: OutboxMessage, changes: dict[str, Any], hook: Callable[[], Awaitable[None]] | None) -> bool:
+    async with in_transaction():
+        if not await _owned(message).update(**changes):
+            return False
+        if hook is not None:
+            try:
+                await hook()
+            except Exception as error:
+                raise _HookFailed from error
+    return True
 
 
 def _owned(message: OutboxMessage) -> QuerySet[OutboxMessage]:

@@ -140,4 +140,3 @@ def get_mailer() -> Mailer:
         password=settings.smtp_password,
         timeout=settings.smtp_timeout,
     )
-
