@@ -47,7 +47,7 @@ from tortoise.transactions import in_transaction
 from models.outbox import OutboxMessage, OutboxState
 from services import clock, config
 from services.contacts import mask_email, mask_phone
-from services.gateways import PermanentDeliveryError, TemporaryDeliveryError
+from services.gateways import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from services.gateways.mail import Mailer, get_mailer
 from services.gateways.sms import SmsGateway, get_sms_gateway
 from services.texts import current_language, t
@@ -304,27 +304,31 @@ async def _start_building(messages: list[OutboxMessage]) -> list[asyncio.Future[
     for message in emails:
         for kind, value in (message.attachment or {}).items():
             wanted.setdefault(kind, []).append(value)
-    loaded: dict[str, dict[Any, Any]] = {}
-    failure: Exception | None = None
-    try:
-        for kind, values in wanted.items():
-            if kind in _attachments:
-                loaded[kind] = await _attachments[kind].load(values)
-    except Exception as error:  # the database: each message of the batch is retried like after a failed send
-        failure = error
     loop = asyncio.get_running_loop()
-    built: dict[int, asyncio.Future[Envelope]] = {}
-    for message in emails:
-        try:
-            if failure:
-                raise failure
-            letter = _letter(message, loaded)
-        except Exception as error:
-            built[message.id] = loop.create_future()
-            built[message.id].set_exception(error)
-        else:
-            built[message.id] = loop.run_in_executor(_processes, build_email, letter)
-    return [built.get(message.id) for message in messages]
+    try:
+        loaded = {
+            kind: await _attachments[kind].load(values) for kind, values in wanted.items() if kind in _attachments
+        }
+    except Exception as error:  # the database: each email of the batch is retried like after a failed send
+        return [_failed(loop, error) if message.channel == EMAIL else None for message in messages]
+    return [_build_soon(loop, message, loaded) if message.channel == EMAIL else None for message in messages]
+
+
+def _build_soon(
+    loop: asyncio.AbstractEventLoop, message: OutboxMessage, loaded: dict[str, dict[Any, Any]]
+) -> asyncio.Future[Envelope]:
+    try:
+        letter = _letter(message, loaded)
+    except DeliveryError as error:
+        return _failed(loop, error)
+    return loop.run_in_executor(_processes, build_email, letter)
+
+
+def _failed(loop: asyncio.AbstractEventLoop, error: Exception) -> asyncio.Future[Envelope]:
+    """A build that failed before it started: `_deliver` meets the error as if building had raised it."""
+    future: asyncio.Future[Envelope] = loop.create_future()
+    future.set_exception(error)
+    return future
 
 
 def _letter(message: OutboxMessage, loaded: dict[str, dict[Any, Any]]) -> Letter:
