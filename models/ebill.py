@@ -34,8 +34,7 @@ class BillDelivery(Model):
     bill = fields.ForeignKeyField('models.Bill', related_name='deliveries', unique=True)
     ebill = fields.ForeignKeyField('models.EBill', related_name='deliveries', on_delete=fields.CASCADE)
     email = fields.CharField(max_length=254)
-    #: queued | sent | failed
-    state = fields.CharField(max_length=8, default='queued')
+    # where the bill is (sent, failed) is the state of this message
     message = fields.ForeignKeyField('models.OutboxMessage', related_name='deliveries', null=True)
     created_at = fields.DatetimeField()
 

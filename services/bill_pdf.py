@@ -1,5 +1,6 @@
 """The bill (платёжный документ) as a PDF: a pure function of its data, shared by the overview download and the
-monthly e-bill email, so it has to be fast — the font is parsed once per process, each document only subsets it.
+monthly e-bill email, so it has to be fast — the font is parsed, and its subset for a bill's characters embedded,
+once per process (`_SharedSubsetFont`).
 
 The bill is a Russian legal document: it is printed in Russian whatever the customer's language (money, dates and
 periods come from services/texts.py, which formats them with Babel; the kWh and tariff columns from `format_number`).
@@ -7,6 +8,7 @@ periods come from services/texts.py, which formats them with Babel; the kWh and 
 
 from __future__ import annotations
 
+import copy
 import io
 import logging
 import threading
@@ -19,6 +21,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFDocument, PDFName, PDFObject, PDFObjectReference
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -64,7 +67,8 @@ def _slim(path: Path) -> io.BytesIO:
     from fontTools import subset
     from fontTools.ttLib import TTFont as FontFile
 
-    font = FontFile(path)
+    # not stamped with the time it is slimmed: a bill gives the same bytes in every process
+    font = FontFile(path, recalcTimestamp=False)
     subsetter = subset.Subsetter(subset.Options(hinting=False, layout_features=[]))
     subsetter.populate(unicodes=font.getBestCmap())
     subsetter.subset(font)
@@ -72,6 +76,101 @@ def _slim(path: Path) -> io.BytesIO:
     font.save(slim)
     slim.seek(0)
     return slim
+
+
+#: every character a bill normally prints: each document's font subset starts as exactly these, in this order
+#: (a subset holds 256 codes, so the rest leave room for a bill's rare letters)
+ALPHABET = (
+    ''.join(map(chr, range(0x20, 0x7F)))  # printable ASCII
+    + ''.join(map(chr, range(0x410, 0x450)))  # the Russian alphabet, А to я
+    + chr(0x401) + chr(0x451)  # Ё ё
+    + '«»„“”‘’–—−…№₽·°×'
+)
+
+
+#: the font's name in the document stands in its dictionary as '\0', which PDFName escapes unlike any other name
+_NUL_NAME = PDFName('\0').encode()
+
+
+class _SharedSubsetFont(TTFont):
+    """A TTFont whose documents share one subset, ALPHABET, so its PDF objects are built once per process.
+
+    reportlab subsets the font for each document anew, and cutting, compressing and formatting that subset (the font
+    file, its widths, its ToUnicode map) was two thirds of a bill's time. Here every document's subset starts as
+    ALPHABET; a document that stays within it gets the objects built for it once, as bytes, and a document that
+    needs another character (a rare letter in a name) gets reportlab's own subset for that document.
+    """
+
+    def __init__(self, name: str, file: io.BytesIO) -> None:
+        super().__init__(name, file)
+        # reportlab itself builds the shared objects, in a document of their own that only they are taken from
+        doc = PDFDocument(compression=1, invariant=1)
+        super().splitString(ALPHABET, doc)
+        self._alphabet = _copy_state(self.state[doc])
+        internal_name = self.getSubsetInternalName(0, doc)[1:]
+        super().addObjects(doc)
+        font = doc.idToObject[internal_name]
+        self._descriptor_id = font.FontDescriptor.name
+        descriptor = doc.idToObject[self._descriptor_id]
+        # the streams refer to no other object: as bytes they fit any document (none is encrypted)
+        self._streams = {
+            ref.name: doc.idToObject[ref.name].format(doc) for ref in (font.ToUnicode, descriptor['FontFile2'])
+        }
+        # the dictionaries are formatted with a marker for each reference to another object, as those are numbered
+        # per document, and for the font's name in the document
+        self._references = {
+            b'\0ToUnicode\0': font.ToUnicode,
+            b'\0FontFile2\0': descriptor['FontFile2'],
+            b'\0FontDescriptor\0': font.FontDescriptor,
+        }
+        font.ToUnicode, descriptor['FontFile2'], font.FontDescriptor = self._references
+        font.Name = '\0'
+        self._descriptor = descriptor.format(doc)
+        self._font = font.format(doc)
+
+    def splitString(self, text: str, doc: PDFDocument, encoding: str = 'utf-8') -> list[tuple[int, bytes]]:
+        # reportlab starts a document's state here, before anything else of the document touches the font; a copy
+        # of ALPHABET's state rather than splitting ALPHABET again, which would take a tenth of a bill's time
+        if doc not in self.state:
+            self.state[doc] = _copy_state(self._alphabet)
+        return super().splitString(text, doc, encoding)
+
+    def addObjects(self, doc: PDFDocument) -> None:
+        # reportlab's cuts, compresses and formats the document's subset; the shared one is put in as it is
+        if self.state[doc].subsets != self._alphabet.subsets:
+            super().addObjects(doc)
+            return
+        # in reportlab's order, so the objects are numbered as reportlab numbers them
+        for name, stream in self._streams.items():
+            doc.Reference(stream, name)
+        doc.Reference(_Formatted(self._descriptor, self._references), self._descriptor_id)
+        internal_name = self.getSubsetInternalName(0, doc)[1:]
+        font = _Formatted(self._font.replace(_NUL_NAME, PDFName(internal_name).encode()), self._references)
+        doc.idToObject['BasicFonts'].dict[internal_name] = doc.Reference(font, internal_name)
+        # as reportlab's addObjects: the document is done with the font
+        del self.state[doc]
+
+
+class _Formatted(PDFObject):
+    """An object formatted once for every document, but for the references to other objects its markers stand for."""
+
+    def __init__(self, data: bytes, references: dict[bytes, PDFObjectReference]) -> None:
+        self.data = data
+        self.references = references
+
+    def format(self, doc: PDFDocument) -> bytes:
+        data = self.data
+        for marker, reference in self.references.items():
+            data = data.replace(marker, reference.format(doc))
+        return data
+
+
+def _copy_state(state: TTFont.State) -> TTFont.State:
+    """A font's state for another document: the character assignments are the containers splitString adds to."""
+    copied = copy.copy(state)
+    copied.assignments = dict(state.assignments)
+    copied.subsets = [list(subset) for subset in state.subsets]
+    return copied
 
 
 _fonts_lock = threading.Lock()
@@ -84,8 +183,8 @@ def _register_fonts() -> None:
         if REGULAR in pdfmetrics.getRegisteredFontNames():
             return
         folder = fontpkg_pt_sans.ROOT / 'files'
-        pdfmetrics.registerFont(TTFont(BOLD, _slim(folder / 'PT_Sans-Web-Bold.ttf')))
-        pdfmetrics.registerFont(TTFont(REGULAR, _slim(folder / 'PT_Sans-Web-Regular.ttf')))
+        pdfmetrics.registerFont(_SharedSubsetFont(BOLD, _slim(folder / 'PT_Sans-Web-Bold.ttf')))
+        pdfmetrics.registerFont(_SharedSubsetFont(REGULAR, _slim(folder / 'PT_Sans-Web-Regular.ttf')))
 
 
 def render_bill(

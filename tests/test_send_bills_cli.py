@@ -176,7 +176,7 @@ async def test_a_separate_outbox_worker_process_sends_the_bills_the_server_queue
     assert code == 0, output
     [mail] = mailbox.to(EMAIL)
     assert attachment_name(mail) == f'schet-{NUMBER}-{PERIOD}.pdf'
-    assert (await BillDelivery.get()).state == 'sent'
+    assert (await BillDelivery.get().select_related('message')).message.state == 'sent'
 
 
 @pytest.mark.parametrize('command', ['send-bills', 'bills-status'])
@@ -217,5 +217,5 @@ async def test_a_dispatch_killed_midway_and_run_again_delivers_every_bill_within
     duplicates = len(mailbox.messages) - len(per_message)
     assert duplicates <= 4, f'{duplicates} bills sent twice; at most one per SMTP connection may be'
     assert sum(per_account.values()) - len(per_account) == duplicates  # a copy is the same message, resent
-    assert await BillDelivery.filter(state='sent').count() == 300
+    assert await BillDelivery.filter(message__state='sent').count() == 300
     print(f'killed after {at_kill} of 300 bills; {duplicates} sent twice')

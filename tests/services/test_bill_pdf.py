@@ -6,10 +6,13 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import fontpkg_pt_sans
 import pypdf
 import pytest
+from fontTools.ttLib import TTFont as FontFile
+from reportlab.pdfbase.ttfonts import TTFont
 
-from services.bill_pdf import render_bill
+from services.bill_pdf import _SharedSubsetFont, _slim, render_bill
 from services.billing_import import import_files
 from services.errors import InvalidInput, NotAllowed
 from services.overview import bill_pdf, format_money
@@ -83,6 +86,32 @@ def test_cyrillic_is_embedded_pt_sans_not_a_system_font():
 def test_the_same_bill_gives_the_same_bytes():
     # no timestamp or random document id: a re-sent e-bill is byte-identical
     assert render_bill(**BILL) == render_bill(**BILL)
+
+
+def test_the_fonts_are_the_same_bytes_in_every_process():
+    # fontTools stamps a font it saves with the time unless told not to, and the slimmed font is embedded in the bill
+    path = fontpkg_pt_sans.ROOT / 'files' / 'PT_Sans-Web-Regular.ttf'
+
+    assert FontFile(_slim(path))['head'].modified == FontFile(path)['head'].modified
+
+
+def test_the_shared_font_objects_are_the_ones_reportlab_builds(monkeypatch):
+    # built once per process and put into each bill as bytes: they must be what reportlab writes for that subset
+    shared = render_bill(**BILL)
+
+    monkeypatch.setattr(_SharedSubsetFont, 'addObjects', TTFont.addObjects)
+
+    assert render_bill(**BILL) == shared
+
+
+def test_a_letter_outside_the_shared_subset_is_embedded_for_that_bill():
+    usual = render_bill(**BILL)
+
+    pdf = render_bill(**{**BILL, 'holder': 'Ѣдвард Müller'})
+
+    assert 'Плательщик: Ѣдвард Müller' in pdf_text(pdf).splitlines()
+    # and the next bill is back to the shared subset
+    assert render_bill(**BILL) == usual
 
 
 def test_a_long_bill_flows_onto_more_pages_with_every_line():

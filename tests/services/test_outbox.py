@@ -444,3 +444,46 @@ async def test_a_long_cyrillic_subject_keeps_its_spaces(mailbox):
     await outbox.send_email('ivanov@example.ru', subject, 'notice', {'title': 'Т', 'lines': []})
     await outbox.deliver_due()
     assert mailbox.wait_for('ivanov@example.ru')[0]['Subject'] == subject
+
+
+async def test_many_emails_queued_at_once_keep_their_order_recipient_and_language(mailbox):
+    emails = [
+        outbox.Email(f'user{i}@example.ru', f'Тема {i}', 'notice', NOTICE, language=('ru', 'en')[i % 2])
+        for i in range(7)
+    ]
+    before = await OutboxMessage.all().count()
+
+    messages = await outbox.send_emails(emails)
+
+    assert [message.recipient for message in messages] == [email.to for email in emails]
+    assert [message.id for message in messages] == sorted(message.id for message in messages)
+    for email, message in zip(emails, messages, strict=True):
+        row = await stored(message)  # the id given to each message is its own row's
+        assert (row.recipient, row.subject) == (email.to, email.subject)
+        assert f'lang="{email.language}"' in row.body_html
+    assert await OutboxMessage.all().count() == before + 7
+
+
+async def test_the_lanes_of_a_pass_record_each_message_sent_once_and_tell_its_topic(monkeypatch, mailbox):
+    heard: list[list[int]] = []
+
+    async def on_sent(messages: list[OutboxMessage]) -> None:
+        heard.append([message.id for message in messages])
+
+    async def on_failed(*_: object) -> None:
+        raise AssertionError('nothing fails here')
+
+    monkeypatch.setitem(outbox._outcomes, 'test', outbox.Outcome(on_sent=on_sent, on_failed_permanently=on_failed))
+    queued = [
+        await outbox.send_email(f'user{i}@example.ru', 'Код', 'notice', NOTICE, sensitive=i % 3 == 0, topic='test')
+        for i in range(12)
+    ]
+
+    assert await outbox.deliver_due(connections=4) == 12
+
+    assert sorted(id_ for batch in heard for id_ in batch) == [message.id for message in queued]
+    assert len(mailbox.messages) == 12
+    for message in queued:
+        row = await stored(message)
+        assert row.state == OutboxState.SENT and row.sent_at is not None
+        assert (row.body_text == '') == message.sensitive  # a code does not outlive its delivery
