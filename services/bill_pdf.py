@@ -83,8 +83,7 @@ def _slim(path: Path) -> io.BytesIO:
 ALPHABET = (
     ''.join(map(chr, range(0x20, 0x7F)))  # printable ASCII
     + ''.join(map(chr, range(0x410, 0x450)))  # the Russian alphabet, А to я
-    + chr(0x401)
-    + chr(0x451)  # Ё ё
+    + ''.join(map(chr, (0x401, 0x451)))  # Ё ё
     + '«»„“”‘’–—−…№₽·°×'
 )
 
