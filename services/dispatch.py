@@ -224,17 +224,28 @@ def _bill_email(period: str, bill: dict[str, Any], email: str) -> outbox.Email:
 # ---- what the outbox calls back ------------------------------------------------------------------------------
 
 
+#: bills whose subscription counted rejections when the bill was read to be sent: their delivery ends the run of
+#: rejections (for all the others, being sent changes nothing but the outbox message, the delivery's state)
+_bouncing: set[int] = set()
+
+
 async def _load_bills(bill_ids: list[int]) -> dict[int, BillDocument]:
-    """What the PDFs of these bills show, read in two queries (bills with accounts and regions, then their lines)."""
+    """What the PDFs of these bills show, read in two queries (bills with accounts and regions, then their lines),
+    and which of them go to a subscription that counts rejections."""
     bills = await Bill.filter(id__in=bill_ids).select_related('account__region').prefetch_related(bill_lines())
+    bouncing = BillDelivery.filter(bill_id__in=bill_ids, ebill__bounces__gt=0)
+    _bouncing.update(await bouncing.values_list('bill_id', flat=True))
     return {bill.id: bill_data(bill.account, bill) for bill in bills}
 
 
+def _ends_bounces(message: OutboxMessage) -> bool:
+    return (message.attachment or {}).get(ATTACHMENT) in _bouncing
+
+
 async def _on_sent(messages: list[OutboxMessage]) -> None:
-    # one statement, no reads, for all the bills one commit records (a 100,000-bill dispatch runs this often); the
-    # delivery's own state is its message's
-    deliveries = BillDelivery.filter(message_id__in=[message.id for message in messages])
-    await ebill.record_delivery(Subquery(deliveries.values('ebill_id')))
+    bills = [message.attachment[ATTACHMENT] for message in messages]
+    _bouncing.difference_update(bills)
+    await ebill.record_delivery(Subquery(BillDelivery.filter(bill_id__in=bills).values('ebill_id')))
 
 
 async def _on_failed(message: OutboxMessage, reason: str, refused: bool) -> None:
@@ -246,7 +257,9 @@ async def _on_failed(message: OutboxMessage, reason: str, refused: bool) -> None
 
 
 outbox.register_attachment(ATTACHMENT, _load_bills, render_document)
-outbox.register_outcome(TOPIC, outbox.Outcome(on_sent=_on_sent, on_failed_permanently=_on_failed))
+outbox.register_outcome(
+    TOPIC, outbox.Outcome(on_sent=_on_sent, on_failed_permanently=_on_failed, hears_sent=_ends_bounces)
+)
 
 
 # ---- delivering and watching ---------------------------------------------------------------------------------

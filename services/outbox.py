@@ -104,6 +104,9 @@ class Outcome:
     #: (message, reason, refused): `refused` when the recipient's server or the SMS provider rejected the message
     #: (a 5xx reply), not when the attempts ran out or the message could not be built
     on_failed_permanently: Callable[[OutboxMessage, str, bool], Awaitable[None]]
+    #: whether `on_sent` has anything to do for this message; a quick look, no I/O (a message none of whose hooks
+    #: has work is recorded without a transaction: a bulk send pays for each)
+    hears_sent: Callable[[OutboxMessage], bool] = lambda _: True
 
 
 _attachments: dict[str, Attachment] = {}
@@ -503,23 +506,30 @@ async def _record_sent(messages: list[OutboxMessage]) -> set[int]:
 
 
 async def _mark_sent(messages: list[OutboxMessage], *, hooks: bool) -> set[int]:
+    heard: dict[str, list[OutboxMessage]] = {}
+    for message in messages if hooks else ():
+        if (outcome := _outcomes.get(message.topic)) and outcome.hears_sent(message):
+            heard.setdefault(message.topic, []).append(message)
+    if not heard:
+        return await _set_sent(messages)  # each UPDATE is atomic on its own
+    async with in_transaction():
+        owned = await _set_sent(messages)
+        for topic, sent in heard.items():
+            try:
+                await _outcomes[topic].on_sent([message for message in sent if message.id in owned])
+            except Exception as error:
+                raise _HookFailed(topic) from error
+    return owned
+
+
+async def _set_sent(messages: list[OutboxMessage]) -> set[int]:
+    """SENDING → SENT for those still owned (their ids)."""
     changes: dict[str, Any] = {'state': OutboxState.SENT, 'lease_until': None, 'sent_at': clock.now()}
     owned: set[int] = set()
-    async with in_transaction():
-        for blanked in (False, True):
-            if chosen := [message for message in messages if _blanked(message) == blanked]:
-                update = _owned(*chosen).update(**changes, **(_BLANK if blanked else {}))
-                owned.update(await _updated_ids(update))
-        if hooks:
-            topics: dict[str, list[OutboxMessage]] = {}
-            for message in messages:
-                if message.id in owned and message.topic in _outcomes:
-                    topics.setdefault(message.topic, []).append(message)
-            for topic, sent in topics.items():
-                try:
-                    await _outcomes[topic].on_sent(sent)
-                except Exception as error:
-                    raise _HookFailed(topic) from error
+    for blanked in (False, True):
+        if chosen := [message for message in messages if _blanked(message) == blanked]:
+            update = _owned(*chosen).update(**changes, **(_BLANK if blanked else {}))
+            owned.update(await _updated_ids(update))
     return owned
 
 
