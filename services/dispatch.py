@@ -43,7 +43,7 @@ ATTACHMENT = 'bill_id'
 BATCH = 200
 #: messages per lane in one delivery pass of `send-bills` (an SMTP connection is reused within a pass; the lanes
 #: drain unevenly at a pass's end, so passes are long)
-PASS_PER_CONNECTION = 250
+PASS_PER_CONNECTION = 1000
 #: the longest `send-bills` waits before looking again at messages it cannot send yet (retries, leases)
 WAIT_SECONDS = 5.0
 PERIOD = re.compile(r'\d{4}-(0[1-9]|1[0-2])')

@@ -66,7 +66,7 @@ RETRY_MAX = timedelta(hours=1)
 STOP_GRACE_SECONDS = 5.0
 #: messages a delivery lane claims and builds ahead while it sends (building runs in parallel with sending); it
 #: claims more when half are gone, in one UPDATE, and reads their attachments' data in one go
-BUILD_AHEAD = 16
+BUILD_AHEAD = 32
 #: a message queued inside a transaction is invisible to other connections until the commit (the poll is the backstop)
 AFTER_COMMIT_SECONDS = 0.2
 

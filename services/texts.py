@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 
-from babel import dates, numbers
+from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -110,13 +111,19 @@ _DATE_FORMATS = {'ru': 'short', 'en': 'medium'}
 RUBLE = '₽'
 
 
+@cache
+def _locale(language: str) -> Locale:
+    # Babel parses a locale given by name on every call: a bulk dispatch formats hundreds of thousands of amounts
+    return Locale.parse(language)
+
+
 def format_money(value: Decimal) -> str:
     """«1 234,56 ₽» (NBSP between thousands and before the sign) or «₽1,234.56»: always kopecks, rounded half up
     (Babel would round half to even), never «-0,00»."""
     amount = value.quantize(CENT, rounding=ROUND_HALF_UP)
     if amount == 0:
         amount = abs(amount)
-    language = current_language()
+    language = _locale(current_language())
     text = numbers.format_currency(amount, 'RUB', locale=language)
     # CLDR's narrow symbol, which Babel's patterns cannot ask for: «₽1,234.56» rather than «RUB1,234.56»
     return text.replace(numbers.get_currency_symbol('RUB', locale=language), RUBLE)
@@ -124,12 +131,12 @@ def format_money(value: Decimal) -> str:
 
 def format_date(value: date) -> str:
     language = current_language()
-    return dates.format_date(value, _DATE_FORMATS[language], locale=language)
+    return dates.format_date(value, _DATE_FORMATS[language], locale=_locale(language))
 
 
 def format_datetime(value: datetime) -> str:
     """The date as `format_date` writes it and the time to the minute, in the zone `value` is in."""
-    language = current_language()
+    language = _locale(current_language())
     return f'{format_date(value)} {dates.format_time(value, "short", tzinfo=value.tzinfo, locale=language)}'
 
 
@@ -142,4 +149,4 @@ def period_label(period: str) -> str:
 def period_in_sentence(period: str) -> str:
     """'2026-10' → «октябрь 2026» / «October 2026», as it reads inside a sentence («Квитанция за октябрь 2026»)."""
     year, month = period.split('-')
-    return dates.format_date(date(int(year), int(month), 1), 'LLLL y', locale=current_language())
+    return dates.format_date(date(int(year), int(month), 1), 'LLLL y', locale=_locale(current_language()))
