@@ -47,7 +47,7 @@ from tortoise.transactions import in_transaction
 from models.outbox import OutboxMessage, OutboxState
 from services import clock, config
 from services.contacts import mask_email, mask_phone
-from services.gateways import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from services.gateways import PermanentDeliveryError, TemporaryDeliveryError
 from services.gateways.mail import Mailer, get_mailer
 from services.gateways.sms import SmsGateway, get_sms_gateway
 from services.texts import current_language, in_language, t
@@ -67,6 +67,9 @@ STOP_GRACE_SECONDS = 5.0
 #: messages a delivery lane claims and builds ahead while it sends (building runs in parallel with sending); it
 #: claims more when half are gone, in one UPDATE, and reads their attachments' data in one go
 BUILD_AHEAD = 32
+#: emails one job of a worker process builds: each job costs the sending process a round trip between processes
+#: (pickling, a wake-up of its event loop), about what a small database query costs it
+BUILD_CHUNK = 4
 #: a message queued inside a transaction is invisible to other connections until the commit (the poll is the backstop)
 AFTER_COMMIT_SECONDS = 0.2
 
@@ -349,38 +352,53 @@ async def _release(message: OutboxMessage, building: asyncio.Future[Envelope] | 
 
 
 async def _start_building(messages: list[OutboxMessage]) -> list[asyncio.Future[Envelope] | None]:
-    """Read what the emails' attachments need (one read per kind for all of them), then build each email in a thread
-    or, inside `build_in_processes`, a worker process; SMS need no building (None)."""
+    """Read what the emails' attachments need (one read per kind for all of them), then build the emails, a few per
+    job, in a thread or, inside `build_in_processes`, a worker process; SMS need no building (None)."""
     emails = [message for message in messages if message.channel == EMAIL]
     wanted: dict[str, list[Any]] = {}
     for message in emails:
         for kind, value in (message.attachment or {}).items():
             wanted.setdefault(kind, []).append(value)
     loop = asyncio.get_running_loop()
+    failure: Exception | None = None
     try:
         loaded = {
             kind: await _attachments[kind].load(values) for kind, values in wanted.items() if kind in _attachments
         }
     except Exception as error:  # the database: each email of the batch is retried like after a failed send
-        return [_failed(loop, error) if message.channel == EMAIL else None for message in messages]
-    return [_build_soon(loop, message, loaded) if message.channel == EMAIL else None for message in messages]
+        loaded, failure = {}, error
+    futures: list[asyncio.Future[Envelope] | None] = []
+    letters: list[tuple[Letter, asyncio.Future[Envelope]]] = []
+    for message in messages:
+        if message.channel != EMAIL:
+            futures.append(None)
+            continue
+        future: asyncio.Future[Envelope] = loop.create_future()
+        futures.append(future)
+        try:
+            if failure is not None:
+                raise failure
+            letters.append((_letter(message, loaded), future))
+        except Exception as error:  # `_deliver` meets it as if building had raised it
+            future.set_exception(error)
+    for start in range(0, len(letters), BUILD_CHUNK):
+        chunk = letters[start : start + BUILD_CHUNK]
+        job = loop.run_in_executor(_processes, build_emails, [letter for letter, _ in chunk])
+        job.add_done_callback(partial(_hand_out, [future for _, future in chunk]))
+    return futures
 
 
-def _build_soon(
-    loop: asyncio.AbstractEventLoop, message: OutboxMessage, loaded: dict[str, dict[Any, Any]]
-) -> asyncio.Future[Envelope]:
-    try:
-        letter = _letter(message, loaded)
-    except DeliveryError as error:
-        return _failed(loop, error)
-    return loop.run_in_executor(_processes, build_email, letter)
-
-
-def _failed(loop: asyncio.AbstractEventLoop, error: Exception) -> asyncio.Future[Envelope]:
-    """A build that failed before it started: `_deliver` meets the error as if building had raised it."""
-    future: asyncio.Future[Envelope] = loop.create_future()
-    future.set_exception(error)
-    return future
+def _hand_out(futures: list[asyncio.Future[Envelope]], job: asyncio.Future[list[Envelope | Exception]]) -> None:
+    """Each email of a job to its message's future (a future is done already when its message was released)."""
+    for index, future in enumerate(futures):
+        if future.done():
+            continue
+        if job.cancelled():  # the pool shut down
+            future.cancel()
+        elif (built := job.exception() or job.result()[index]) and isinstance(built, BaseException):
+            future.set_exception(built)
+        else:
+            future.set_result(built)
 
 
 def _letter(message: OutboxMessage, loaded: dict[str, dict[Any, Any]]) -> Letter:
@@ -626,6 +644,17 @@ class Envelope:
     sender: str
     recipients: list[str]
     data: bytes
+
+
+def build_emails(letters: list[Letter]) -> list[Envelope | Exception]:
+    """Several emails in one job (see BUILD_CHUNK): a letter that cannot be built gets its error, the others go on."""
+    built: list[Envelope | Exception] = []
+    for letter in letters:
+        try:
+            built.append(build_email(letter))
+        except Exception as error:
+            built.append(error)
+    return built
 
 
 def build_email(letter: Letter) -> Envelope:

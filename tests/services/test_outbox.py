@@ -487,3 +487,17 @@ async def test_the_lanes_of_a_pass_record_each_message_sent_once_and_tell_its_to
         row = await stored(message)
         assert row.state == OutboxState.SENT and row.sent_at is not None
         assert (row.body_text == '') == message.sensitive  # a code does not outlive its delivery
+
+
+async def test_an_email_that_cannot_be_built_fails_alone_and_the_others_of_its_batch_go(mailbox):
+    good = [await outbox.send_email(f'user{i}@example.ru', 'Тема', 'notice', NOTICE) for i in range(2)]
+    broken = await outbox.send_email('not an address', 'Тема', 'notice', NOTICE)
+    good.append(await outbox.send_email('user2@example.ru', 'Тема', 'notice', NOTICE))
+
+    await outbox.deliver_due()
+
+    assert sorted(message['To'] for message in mailbox.messages) == [message.recipient for message in good]
+    row = await stored(broken)
+    assert row.state == OutboxState.FAILED
+    assert 'cannot build the message' in row.last_error and 'is not an email address' in row.last_error
+    assert row.attempts == 1  # final at once: retrying cannot mend the address
