@@ -9,7 +9,8 @@ aiosmtpd server that accepts and discards every message (in a process of its own
          each email and delivers over PORTAL_BILL_CONNECTIONS connections, recording every outcome; bills/s from
          the start of the command to its exit; goals: ≥ 0.5 × raw, and N = 100,000 within 10 minutes;
   raw    aiosmtplib alone sending M ready-made messages of the same average size to the same sink over the same
-         number of connections (what the SMTP path can carry on this machine, with nothing else to do);
+         number of connections (what the SMTP path can carry on this machine, with nothing else to do), M/2 before
+         ours and M after: the ratio is against the mean, as a shared box's speed drifts over minutes;
   pdfs   `services.bill_pdf.render_bill` P times in this process, one core: PDFs/s on its own.
 The sink counts what arrives, so the run also checks that every bill went out exactly once. The temporary directory
 is deleted at the end.
@@ -40,6 +41,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 RATIO_GOAL = 0.5
+#: what a bill email weighs (the raw run before ours cannot know the measured average yet)
+ESTIMATED_SIZE = 43 * 1024
 MINUTES_GOAL = 10.0
 FULL_SIZE = 100_000
 PERIOD = '2026-10'
@@ -200,6 +203,21 @@ async def run_raw(port: int, messages: int, size: int, connections: int) -> floa
     return time.perf_counter() - started
 
 
+def measure_raw(sink: Sink, messages: int, size: int, connections: int, when: str) -> float:
+    """Messages/s of `run_raw`, printed with its CPU per message."""
+    sink.take()
+    started = time.process_time()
+    seconds = asyncio.run(run_raw(sink.port, messages, size, connections))
+    cpu = time.process_time() - started
+    received, _, sink_cpu = sink.take()
+    rate = received / seconds
+    print(f'raw   aiosmtplib ({when} ours): {received:,} messages of {size / 1024:.1f} KB over {connections} '
+          f'connections in {seconds:.1f} s → {rate:.0f} messages/s')  # fmt: skip
+    print(f'      CPU per message: {cpu / received * 1000:.1f} ms in aiosmtplib, '
+          f'{sink_cpu / received * 1000:.1f} ms in the SMTP sink')  # fmt: skip
+    return rate
+
+
 # --- pdfs ---------------------------------------------------------------------------------------------------------
 
 
@@ -244,6 +262,8 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     try:
         env |= {'PORTAL_SMTP_HOST': '127.0.0.1', 'PORTAL_SMTP_PORT': str(sink.port)}
         connections = int(env.get('PORTAL_BILL_CONNECTIONS', '4'))
+        # raw before and after ours: a shared box's speed drifts over minutes, the ratio takes the mean of the two
+        rates = [measure_raw(sink, args.raw // 2, ESTIMATED_SIZE, connections, 'before')]
         seconds, cpu, rss, output = run_ours(env)
         received, size, sink_cpu = sink.take()
         average = size // max(received, 1)
@@ -256,15 +276,8 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         once = received == args.accounts
         print(f'      the sink received {received:,} messages for {args.accounts:,} bills: {mark(once)} (exactly once)')
 
-        raw_started = time.process_time()
-        raw_seconds = asyncio.run(run_raw(sink.port, args.raw, average, connections))
-        raw_cpu = time.process_time() - raw_started
-        raw_received, _, raw_sink_cpu = sink.take()
-        raw_rate = raw_received / raw_seconds
-        print(f'raw   aiosmtplib: {raw_received:,} messages of {average / 1024:.1f} KB over {connections} connections '
-              f'in {raw_seconds:.1f} s → {raw_rate:.0f} messages/s')  # fmt: skip
-        print(f'      CPU per message: {raw_cpu / raw_received * 1000:.1f} ms in aiosmtplib, '
-              f'{raw_sink_cpu / raw_received * 1000:.1f} ms in the SMTP sink')  # fmt: skip
+        rates.append(measure_raw(sink, args.raw, average, connections, 'after'))
+        raw_rate = sum(rates) / len(rates)
     finally:
         sink.stop()
 
@@ -272,9 +285,10 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     print(f'pdfs  render_bill: {pdfs:.0f} PDFs/s on one core')
 
     ratio = rate / raw_rate
+    print(f'raw   mean of before and after: {raw_rate:.0f} messages/s')
     projected = FULL_SIZE / rate / 60
     print()
-    print(f'ratio ours/raw {ratio:.2f} (goal ≥ {RATIO_GOAL}): {mark(ratio >= RATIO_GOAL)}')
+    print(f'ratio ours/raw {ratio:.3f} (goal ≥ {RATIO_GOAL}): {mark(ratio >= RATIO_GOAL)}')
     goal = f'(goal ≤ {MINUTES_GOAL:.0f}): {mark(projected <= MINUTES_GOAL)}'
     print(f'100,000 bills at this rate: {projected:.1f} min {goal}'
           + ('' if args.accounts == FULL_SIZE else f' — projected from {args.accounts:,}'))  # fmt: skip
