@@ -26,7 +26,7 @@ import secrets
 import signal
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -314,7 +314,7 @@ async def _take_back_abandoned() -> None:
     log.warning(
         'outbox: messages %s were abandoned mid-delivery (a worker crashed or was killed): %d queued again, '
         '%d failed for good (out of attempts)',
-        ', '.join(f'#{id_}' for id_ in ids), retried, failed,
+        _ids(ids), retried, failed,
     )  # fmt: skip
 
 
@@ -395,7 +395,9 @@ def _hand_out(futures: list[asyncio.Future[Envelope]], job: asyncio.Future[list[
             continue
         if job.cancelled():  # the pool shut down
             future.cancel()
-        elif (built := job.exception() or job.result()[index]) and isinstance(built, BaseException):
+            continue
+        built = job.exception() or job.result()[index]
+        if isinstance(built, BaseException):
             future.set_exception(built)
         else:
             future.set_result(built)
@@ -475,10 +477,10 @@ async def _retry_later(message: OutboxMessage, error: str) -> None:
 
 
 class _SentRecorder:
-    """Records the messages the lanes of a pass have sent, several in one transaction: whatever went out while one
-    commit ran goes into the next (a group commit; a bulk send would otherwise pay a transaction per message). A lane
-    waits for its message's commit before it sends another, so a crash still leaves at most one message per lane
-    sent but not recorded."""
+    """Records the messages the lanes of a pass have sent, several at a time: whatever went out while one write ran
+    goes into the next (one UPDATE for them, in a transaction only when a topic's hook has work). A lane waits for
+    its message's write before it sends another, so a crash still leaves at most one message per lane sent but not
+    recorded."""
 
     def __init__(self) -> None:
         self._waiting: list[tuple[OutboxMessage, asyncio.Future[bool]]] = []
@@ -512,7 +514,8 @@ async def _record_sent(messages: list[OutboxMessage]) -> set[int]:
     except _HookFailed as failure:
         # what the hook wrote is undone with the whole transaction; the outcomes are recorded again, alone (no
         # savepoint around every hook: a 100,000-bill dispatch pays for each statement)
-        log.exception('outbox: the %r hook for sent failed (messages %s)', failure.topic, _ids(messages))
+        ids = _ids(sent.id for sent in messages)
+        log.exception('outbox: the %r hook for sent failed (messages %s)', failure.topic, ids)
         owned = await _mark_sent(messages, hooks=False)
     for message in messages:
         if message.id in owned:
@@ -578,7 +581,7 @@ async def _fail(message: OutboxMessage, error: str, *, refused: bool = False) ->
 class _HookFailed(Exception):
     """An outcome hook raised (the cause)."""
 
-    def __init__(self, topic: str = '') -> None:
+    def __init__(self, topic: str) -> None:
         super().__init__(topic)
         self.topic = topic
 
@@ -606,8 +609,9 @@ def _blanked(message: OutboxMessage) -> bool:
     return message.sensitive and not config.settings.demo
 
 
-def _ids(messages: list[OutboxMessage]) -> str:
-    return ', '.join(f'#{message.id}' for message in messages)
+def _ids(ids: Iterable[int]) -> str:
+    """'#1, #2' as the log names messages."""
+    return ', '.join(f'#{id_}' for id_ in ids)
 
 
 def _owned(*messages: OutboxMessage) -> QuerySet[OutboxMessage]:
