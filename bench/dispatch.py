@@ -11,7 +11,7 @@ aiosmtpd server that accepts and discards every message (in a process of its own
   raw    aiosmtplib alone sending M ready-made messages of the same average size to the same sink over the same
          number of connections (what the SMTP path can carry on this machine, with nothing else to do), M/2 before
          ours and M after: the ratio is against the mean, as a shared box's speed drifts over minutes;
-  pdfs   `services.bill_pdf.render_bill` P times in this process, one core: PDFs/s on its own.
+  pdfs   `services.billing.bill_pdf.render_bill` P times in this process, one core: PDFs/s on its own.
 The sink counts what arrives, so the run also checks that every bill went out exactly once. The temporary directory
 is deleted at the end.
 """
@@ -223,7 +223,7 @@ def measure_raw(sink: Sink, messages: int, size: int, connections: int, when: st
 
 def run_pdfs(count: int) -> float:
     """PDFs/s of render_bill on one core (after the first, which loads the font)."""
-    from services.bill_pdf import render_bill
+    from services.billing.bill_pdf import render_bill
 
     def one(index: int) -> bytes:
         return render_bill(

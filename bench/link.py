@@ -7,10 +7,10 @@ payments.csv (6 × N payments over the last 12 months, amounts with kopecks) fro
 directory (not timed), then in the same run:
   raw    plain sqlite3 loads the same CSVs into equivalent tables: csv.reader, executemany, one transaction per file,
          the unique and lookup indexes created after loading, sqlite3's defaults otherwise (no foreign-key checks);
-  ours   services.billing_import.import_files into a fresh migrated database, what `python main.py import` runs
+  ours   services.billing.imports.import_files into a fresh migrated database, what `python main.py import` runs
          (checks every row, idempotent upserts, foreign keys on); goal: rows/s ≥ 0.5 × raw;
-  proof  services.linking.proof_matches for P random accounts (default 2000), half with a real payment sum of the
-         last 6 months, half with a wrong one, each call timed; goal: p95 ≤ 5 ms.
+  proof  services.accounts.linking.proof_matches for P random accounts (default 2000), half with a real payment sum
+         of the last 6 months, half with a wrong one, each call timed; goal: p95 ≤ 5 ms.
 Every loader runs in a freshly spawned process, so each peak RSS is that loader's own. With --rounds R the loaders
 alternate R times and the summary takes medians. The temporary directory is deleted at the end.
 """
@@ -181,8 +181,9 @@ def raw_load(folder: str, path: str) -> dict[str, Any]:
 
 
 def our_import(folder: str, url: str) -> dict[str, Any]:
-    """services.billing_import.import_files, a file at a time to time each (it reads the same as one call)."""
-    from services.billing_import import import_files
+    """services.billing.imports.import_files, a file at a time to time each (it reads the same as one call)."""
+    from cli.imports import file_summary, report_lines
+    from services.billing.imports import import_files
 
     async def run() -> dict[str, Any]:
         await db.open_database(url)
@@ -194,8 +195,8 @@ def our_import(folder: str, url: str) -> dict[str, Any]:
                 report = await import_files([Path(folder) / name])
                 times[name.removesuffix('.csv')] = time.perf_counter() - started
                 if report.exit_code:
-                    raise RuntimeError('; '.join(report.lines()))
-                lines.append(report.files[0].summary())
+                    raise RuntimeError('; '.join(report_lines(report)))
+                lines.append(file_summary(report.files[0]))
         finally:
             await db.close_database()
         return {'times': times, 'rss': peak_rss_mb(), 'lines': lines}
@@ -210,7 +211,7 @@ def our_import(folder: str, url: str) -> dict[str, Any]:
 def proof_checks(url: str, accounts: int, proofs: int) -> dict[str, Any]:
     """Time proof_matches for accounts picked at random: half with a real recent payment sum, half with a wrong one."""
     from models.billing import Account, Payment
-    from services.linking import PAYMENT_MONTHS, proof_matches
+    from services.accounts.linking import PAYMENT_MONTHS, proof_matches
 
     async def run() -> dict[str, Any]:
         await db.open_database(url)

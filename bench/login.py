@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/login.py [--logins N] [--rounds R] [--database-url URL] [--breakdown]
 
-A measurement, not a test: it always exits 0. Goals: successful logins/s through services.auth.login
+A measurement, not a test: it always exits 0. Goals: successful logins/s through services.identity.auth.login
 ≥ 0.85 × raw argon2 verifies/s at the same parallelism (the service's hash semaphore), and the longest
 event-loop stall while 20 logins run at once ≤ 50 ms. Without --database-url it uses a temporary SQLite
 file, deleted at the end. The machine is noisy (±20 %): rounds alternate raw and login runs and the
@@ -36,7 +36,8 @@ from argon2 import PasswordHasher  # noqa: E402
 
 from models.cabinet import Cabinet, CabinetState  # noqa: E402
 from models.security import AuditEvent, RateEvent  # noqa: E402
-from services import audit, auth, config, db, passwords, ratelimit, sessions  # noqa: E402
+from services import config, db  # noqa: E402
+from services.identity import audit, auth, passwords, ratelimit, sessions  # noqa: E402
 
 PASSWORD = 'bench-Password-8472'
 RATIO_GOAL = 0.85
@@ -107,7 +108,8 @@ async def raw_verifies(password_hash: str, count: int, concurrency: int) -> dict
 
 
 async def service_logins(logins: list[str]) -> dict[str, float]:
-    """Successful logins through services.auth.login, all callers at once (the service semaphore queues them)."""
+    """Successful logins through services.identity.auth.login, all callers at once (the service semaphore queues
+    them)."""
     with cpu_meter() as meter:
         results = await asyncio.gather(*(auth.login(login, PASSWORD, ip=None) for login in logins))
     assert all(token for _, token in results)

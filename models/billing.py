@@ -8,6 +8,9 @@ class Region(Model):
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=200)
+    #: the readings submission window, days of the month (both empty: PORTAL_READINGS_WINDOW)
+    readings_from = fields.SmallIntField(null=True)
+    readings_to = fields.SmallIntField(null=True)
 
     class Meta:
         table = 'region'

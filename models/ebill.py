@@ -9,7 +9,7 @@ class EBill(Model):
 
     id = fields.IntField(primary_key=True)
     account = fields.ForeignKeyField('models.Account', related_name='ebill', unique=True)
-    #: the cabinet that manages it (any cabinet holding the account may)
+    #: the cabinet that turned it on and manages it (another holder may take it over: services/billing/ebill.py)
     cabinet = fields.ForeignKeyField('models.Cabinet', related_name='ebills', on_delete=fields.CASCADE)
     email = fields.CharField(max_length=254, db_index=True)
     enabled = fields.BooleanField(default=False)
@@ -40,3 +40,24 @@ class BillDelivery(Model):
 
     class Meta:
         table = 'bill_delivery'
+
+
+class BillRun(Model):
+    """The server's monthly dispatch of one period, claimed by one process and recorded when done.
+
+    services/billing/runs.py: the unique period is the claim, so one process of several runs it, and its end is
+    recorded, so a restart or a late start runs it no more."""
+
+    id = fields.IntField(primary_key=True)
+    #: YYYY-MM, the bills' month
+    period = fields.CharField(max_length=7, unique=True)
+    #: the process that runs it, whose claim lapses at claimed_until unless renewed (a killed process is taken over)
+    owner = fields.CharField(max_length=32)
+    claimed_until = fields.DatetimeField()
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+    #: bills the finished run queued (0: an earlier run or `send-bills` had queued them)
+    queued = fields.IntField(null=True)
+
+    class Meta:
+        table = 'bill_run'

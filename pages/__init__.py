@@ -1,27 +1,17 @@
-"""Screens. `bind_pages()` binds them to their paths; page modules build UI and call services, nothing else."""
+"""Screens, one module per screen group; `session` and `widgets` are what they share, `shell/` what they sit in.
+`bind_pages()` binds them to their paths; page modules build UI and call services, nothing else."""
 
-from pages.accessibility import bind_accessibility
-from pages.accounts import add_account_page, home_page
-from pages.confirm import confirm_page, forgot_page, reset_page
+from pages.accounts import add_account_page
+from pages.confirm import confirm_page
 from pages.demo_mail import demo_mail_page
-from pages.language import LocalizedPage, bind_language
+from pages.home import home_page
 from pages.login import login_page
+from pages.readings import reading_unsubscribe_page, readings_page
+from pages.recovery import forgot_page, reset_page
 from pages.register import first_entry_page, register_page
 from pages.settings import ebill_confirm_page, email_change_page, settings_page
-
-#: paths anyone may open; the session middleware sends everything else to /login
-PUBLIC_PATHS = {
-    '/login',
-    '/register',
-    '/first-entry',
-    '/confirm',
-    '/reset',
-    '/forgot',
-    '/email-change',
-    '/ebill-confirm',
-    '/demo/mail',
-    '/favicon.ico',  # the logo when PORTAL_BRAND_LOGO is set
-}
+from pages.shell.accessibility import bind_accessibility
+from pages.shell.language import LocalizedPage, bind_language
 
 
 def bind_pages() -> None:
@@ -29,6 +19,8 @@ def bind_pages() -> None:
     bind_language()
     # <html lang> and Quasar's own texts follow the browser's language
     LocalizedPage('/')(home_page)
+    LocalizedPage('/readings')(readings_page)
+    LocalizedPage('/readings/unsubscribe')(reading_unsubscribe_page)
     LocalizedPage('/accounts/add')(add_account_page)
     LocalizedPage('/settings')(settings_page)
     LocalizedPage('/login')(login_page)

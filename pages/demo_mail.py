@@ -6,9 +6,9 @@ import re
 
 from nicegui import ui
 
-from models.outbox import OutboxMessage
-from pages.layout import frame
+from pages.shell.frame import frame
 from services import config
+from services.messaging import demo_mailbox
 from services.texts import t
 
 _LINK = re.compile(r'https?://\S+')
@@ -19,8 +19,7 @@ async def demo_mail_page() -> None:
         ui.navigate.to('/login')
         return
     with frame(t('title.demo_mail')):
-        messages = await OutboxMessage.all().order_by('-id').limit(50)
-        for message in messages:
+        for message in await demo_mailbox.latest_messages():
             with ui.card().classes('w-full').mark('demo-message'):
                 ui.label(f'{message.channel.upper()} → {message.recipient}').classes('font-medium')
                 if message.subject:

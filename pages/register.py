@@ -1,33 +1,19 @@
-"""Registration screens: by login (flow 1, seed 000) and by personal account (flow 2, seed 004)."""
+"""Registration screens: by login and by personal account (docs/product.md, flows 1 and 2)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
-from nicegui import app, ui
+from nicegui import ui
 
-from pages.common import ErrorNote, Form, client_ip, remember_session
-from pages.layout import frame
-from services import clock, config, registration
-from services.registration import BY_EMAIL, BY_SMS, RegistrationForm
+from pages.session import client_ip, end_first_entry, first_entry_number, hand_over_session
+from pages.shell.frame import frame
+from pages.widgets import ErrorNote, Form, mail_sent, password_inputs, success
+from services import config
+from services.identity import registration
+from services.identity.registration import BY_EMAIL, BY_SMS, RegistrationForm
 from services.texts import t
-
-FIRST_ENTRY_KEY = 'first_entry'
-#: how long step 1 of the first entry (account + surname checked) stays valid for step 2
-FIRST_ENTRY_TTL = timedelta(minutes=30)
-
-
-def password_inputs(form: Form, label: str, *, field: str = 'password') -> None:
-    """A new password and its confirmation, with the profile's length rule as a hint."""
-    rules = config.settings.profile_rules
-    form.add(field, ui.input(label, password=True, password_toggle_button=True)).props(
-        f'autocomplete=new-password hint="{t("hint.password_rules", min=rules.password_min, max=rules.password_max)}"'
-    ).classes('w-full')
-    form.add('password_confirm', ui.input(t('label.password_confirm'), password=True)).props(
-        'autocomplete=new-password'
-    ).classes('w-full')
 
 
 class Confirmation:
@@ -92,14 +78,6 @@ def consent_checkbox(form: Form) -> ui.checkbox:
     return box
 
 
-def success(body: ui.column, text: str, *, link_to_login: bool = True) -> None:
-    body.clear()
-    with body:
-        ui.label(text).props('role=status').mark('result')
-        if link_to_login:
-            ui.link(t('link.to_login'), '/login')
-
-
 class RegistrationScreen:
     """The shared part of both registration forms: fields, confirmation tabs, consent, the submit button."""
 
@@ -142,14 +120,12 @@ def register_page() -> None:
         return
 
     def fields(form: Form) -> None:
-        form.add('login', ui.input(t('label.login'))).props(
-            f'autocomplete=username hint="{t("hint.login_rules")}"'
-        ).classes('w-full')
+        login = form.add('login', ui.input(t('label.login'))).props('autocomplete=username').classes('w-full')
+        login.props['hint'] = t('hint.login_rules')
         password_inputs(form, t('label.password'))
         form.add('email', ui.input(t('label.email'))).props('type=email autocomplete=email').classes('w-full')
-        form.add('phone', ui.input(t('label.phone'))).props(
-            f'type=tel autocomplete=tel hint="{t("hint.phone")}"'
-        ).classes('w-full')
+        phone = form.add('phone', ui.input(t('label.phone'))).props('type=tel autocomplete=tel').classes('w-full')
+        phone.props['hint'] = t('hint.phone')
 
     screen = RegistrationScreen(
         t('title.register'),
@@ -164,16 +140,16 @@ def register_page() -> None:
         if outcome.active:
             success(screen.body, t('done.registered_active'))
         else:
-            success(screen.body, t('done.registered_email', email=outcome.cabinet.email))
+            success(screen.body, mail_sent(t('done.registered_email', email=outcome.cabinet.email)))
 
     screen.on_submit(register)
 
 
-def first_entry_page() -> None:
-    """Flow 2, step 2: reached only after «Номер лицевого счёта» + «Фамилия» checked out on the login page."""
-    started = app.storage.user.get(FIRST_ENTRY_KEY) or {}
-    number = started.get('number')
-    if not number or clock.now().timestamp() - started.get('at', 0) > FIRST_ENTRY_TTL.total_seconds():
+def first_entry_page(key: str = '') -> None:
+    """Flow 2, step 2: reached only by the link the login page gives the tab whose «Номер лицевого счёта» +
+    «Фамилия» checked out."""
+    number = first_entry_number(key)
+    if number is None:
         ui.navigate.to('/login')
         return
 
@@ -181,9 +157,8 @@ def first_entry_page() -> None:
         form.add('surname', ui.input(t('label.surname'))).props('autocomplete=family-name').classes('w-full')
         password_inputs(form, t('label.new_password'))
         form.add('email', ui.input(t('label.email'))).props('type=email autocomplete=email').classes('w-full')
-        form.add('phone', ui.input(t('label.phone'))).props(
-            f'type=tel autocomplete=tel hint="{t("hint.phone_optional")}"'
-        ).classes('w-full')
+        phone = form.add('phone', ui.input(t('label.phone'))).props('type=tel autocomplete=tel').classes('w-full')
+        phone.props['hint'] = t('hint.phone_optional')
 
     screen = RegistrationScreen(
         t('title.register_account', number=number),
@@ -195,15 +170,10 @@ def first_entry_page() -> None:
 
     async def save() -> None:
         outcome = await registration.register_by_account(number, screen.values(), ip=client_ip())
-        app.storage.user.pop(FIRST_ENTRY_KEY, None)
+        end_first_entry(key)
         if outcome.session_token:
-            remember_session(outcome.session_token)
-            ui.navigate.to('/')
+            hand_over_session(outcome.session_token)
         else:
-            success(screen.body, t('done.registered_email', email=outcome.cabinet.email))
+            success(screen.body, mail_sent(t('done.registered_email', email=outcome.cabinet.email)))
 
     screen.on_submit(save)
-
-
-def start_first_entry(number: str) -> None:
-    app.storage.user[FIRST_ENTRY_KEY] = {'number': number, 'at': clock.now().timestamp()}

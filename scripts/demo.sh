@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PORTAL_DEMO=${PORTAL_DEMO:-true}
+# a made-up contact centre, so the demo shows where customers find it; the portal's own default is none
+export PORTAL_SUPPORT_PHONE=${PORTAL_SUPPORT_PHONE-8 800 000-00-00}
+export PORTAL_SUPPORT_HOURS=${PORTAL_SUPPORT_HOURS-пн–пт 8:00–20:00}
 .venv/bin/python main.py demo
 url=${PORTAL_BASE_URL:-http://${PORTAL_HOST:-127.0.0.1}:${PORTAL_PORT:-8080}}
 echo

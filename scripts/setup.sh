@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Creates .venv with the pinned dependencies (again only when pyproject.toml changed).
+# Creates .venv from the lock, requirements/test.txt: every package pinned and hash-checked (again only when the
+# lock changed; `make lock` writes it from pyproject.toml), then the project itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
+lock=requirements/test.txt
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  # this machine's pip config lists local mirrors that may be absent: drop those warnings
-  { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e '.[test]'; } 2>&1 \
+if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+  # the lock pins pip and setuptools too, so the project is built by the locked setuptools (no build isolation, which
+  # would fetch an unpinned one) and brings no dependency of its own (--no-deps: they all come from the lock).
+  # This machine's pip config lists local mirrors that may be absent: drop those warnings; setuptools warns on every
+  # editable install about folders named like the package, and this project has no package
+  { .venv/bin/pip install -q --require-hashes -r "$lock" \
+      && PYTHONWARNINGS=ignore::UserWarning .venv/bin/pip install -q --no-deps --no-build-isolation -e .; } 2>&1 \
     | { grep -v "^WARNING: Location 'file:" || true; }
   touch "$stamp"
 fi

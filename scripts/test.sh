@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole suite: lint, service tests, page stories, browser tests — on SQLite, then again on PostgreSQL
-# when a server answers (PORTAL_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432).
+# The whole suite: the dependency audit, lint, service tests, page stories, browser tests — on SQLite, then again on
+# PostgreSQL when a server answers (PORTAL_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,12 @@ if [ ! -x /usr/bin/chromium ]; then
   else
     echo "Browser tests need Chromium: sudo apt-get install chromium" >&2
   fi
+fi
+if [ "${CI:-}" = true ] && { [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/redis-server ]; }; then
+  # tests/multiprocess/ runs two portal processes behind Debian's nginx with a Redis server of its own
+  echo "Installing nginx and redis-server for the multi-process test…"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx redis-server >/dev/null
 fi
 bash scripts/setup.sh
 
@@ -26,6 +32,8 @@ if [ "${CI:-}" = true ] && ! pg_up; then
   for _ in $(seq 30); do pg_up && break; sleep 1; done
 fi
 
+# the locked packages against known vulnerabilities (scripts/audit.py: what happens when that data is out of reach)
+.venv/bin/python scripts/audit.py
 .venv/bin/ruff check .
 echo "== SQLite =="
 .venv/bin/python -m pytest -q -p no:cacheprovider

@@ -21,6 +21,11 @@ class InvalidInput(PortalError):
         self.errors = errors
 
 
+class ConfirmationNeeded(InvalidInput):
+    """The values are possible but unusual: the fields say why, and the same form sent again with the
+    confirmation ('confirm') goes through."""
+
+
 class TooManyAttempts(PortalError):
     """A rate limit or lockout refused the action."""
 

@@ -1,5 +1,5 @@
 """Every user-facing string, looked up by key in gettext catalogs that Babel reads when this module is imported:
-locale/ru/LC_MESSAGES/messages.po (the seeds' wording) and locale/en/LC_MESSAGES/messages.po.
+locale/ru/LC_MESSAGES/messages.po (the screens' wording, docs/product.md) and locale/en/LC_MESSAGES/messages.po.
 
 Pages, services, email templates and SMS texts all call `t(key, **values)`; {name} fields in a text are str.format
 placeholders. To add a string, add its key (msgid) and text (msgstr) to BOTH .po files, with the same placeholders:
@@ -13,6 +13,7 @@ cabinet's stored language), else the resolver the pages register (the browser's 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -38,6 +39,9 @@ class _UnknownKey(NullTranslations):
 
     def gettext(self, message: str) -> str:
         raise KeyError(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        raise KeyError(singular)
 
 
 def _load(language: str) -> Translations:
@@ -103,6 +107,19 @@ def t(key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def tn(key: str, count: int, **values: object) -> str:
+    """The plural form of `key` for `count` (ngettext: «1 строка», «2 строки», «5 строк»); {count} is the number."""
+    return CATALOGS[current_language()].ngettext(key, key, count).format(count=count, **values)
+
+
+def operator_language() -> str:
+    """The language of the operator's console: English where the locale says so (LANG=en_US.UTF-8), else Russian."""
+    for variable in ('LC_ALL', 'LC_MESSAGES', 'LANG'):
+        if value := os.environ.get(variable):
+            return 'en' if value.lower().startswith('en') else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
 # ---- numbers and dates ---------------------------------------------------------------------------------------
 
 CENT = Decimal('0.01')
@@ -127,6 +144,12 @@ def format_money(value: Decimal) -> str:
     text = numbers.format_currency(amount, 'RUB', locale=language)
     # CLDR's narrow symbol, which Babel's patterns cannot ask for: «₽1,234.56» rather than «RUB1,234.56»
     return text.replace(numbers.get_currency_symbol('RUB', locale=language), RUBLE)
+
+
+def format_number(value: Decimal) -> str:
+    """«1234,5» / «1234.5»: every digit `value` has, none added or rounded away, ungrouped as a meter shows it."""
+    language = _locale(current_language())
+    return numbers.format_decimal(value, locale=language, decimal_quantization=False, group_separator=False)
 
 
 def format_date(value: date) -> str:

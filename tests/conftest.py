@@ -10,15 +10,18 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from services import clock, config
+from tests.support.clock import FakeClock
+from tests.support.paths import ROOT
 from tests.support.servers import Mailbox, SmsInbox, start_sms_server, start_smtp_server
 
-ROOT = Path(__file__).resolve().parent.parent
+# the running portal and Chromium, for the browser tests and the attacks that need a server (tests/security/)
+pytest_plugins = ['tests.support.browser_fixtures']
+
 #: e.g. postgres://postgres@127.0.0.1:5432 — the suite then makes a fresh database per test on that server
 PG_SERVER = os.environ.get('PORTAL_TEST_POSTGRES', '')
 
@@ -120,17 +123,14 @@ def portal_env(monkeypatch: pytest.MonkeyPatch, database_url: str, mailbox: Mail
     return config.load()
 
 
-class FakeClock:
-    """Time that moves only when a test says so."""
+@pytest.fixture
+def atom(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('PORTAL_PROFILE', 'atom')
 
-    def __init__(self) -> None:
-        self.current = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
+@pytest.fixture
+def volga(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('PORTAL_PROFILE', 'volga')
 
 
 @pytest.fixture
@@ -143,9 +143,45 @@ def fake_clock() -> Iterator[FakeClock]:
 
 @pytest.fixture
 async def db(portal_env: config.Settings) -> AsyncIterator[None]:
-    """The test's database opened in this process, for service tests."""
+    """The test's database opened in this process, for service tests, with the outbox plug-ins main.py installs."""
+    from services.billing import bounces
     from services.db import close_database, open_database
+    from services.messaging import outbox
 
+    outbox.install(bounces.outbox_plugin())
     await open_database()
     yield
     await close_database()
+
+
+#: how the run ended, for pytest_unconfigure
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A test that leaves a database connection open (aiosqlite's thread is no daemon) would keep pytest from exiting,
+    and a CI run would hang until it is killed: name the threads, then end the process with the run's own status.
+    Thread pools' workers are left alone: Python joins them at exit."""
+    import concurrent.futures.thread
+    import threading
+
+    waiting = [
+        thread
+        for thread in threading.enumerate()
+        if not thread.daemon
+        and thread is not threading.main_thread()
+        and getattr(thread, '_target', None) is not concurrent.futures.thread._worker
+    ]
+    for thread in waiting:
+        thread.join(timeout=5)  # one still closing down may end by itself
+    left = [thread.name for thread in waiting if thread.is_alive()]
+    if left:
+        print(f'\nthreads left running after the tests (a connection not closed?): {", ".join(left)}', file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(_exit_status)

@@ -1,54 +1,35 @@
-"""Keyboard only and screen readers (WCAG 2.1 AA): register, log in and link an account without a mouse, with the
-focus visible at every stop; errors are announced at their field, not only shown."""
+"""Keyboard only and screen readers (WCAG 2.1 AA): register, log in, link an account and submit meter readings without
+a mouse, with the focus visible at every stop; errors are announced at their field, not only shown."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_accounts import billing_files
-from tests.browser.test_profiles import GOOD, field
+from models.billing import Account, Region
+from tests.support.billing import recent_billing_files
+from tests.support.browser import (
+    NAVIGATION,
+    add_account,
+    expect_error_at,
+    field,
+    register_and_log_in,
+    screenshot,
+    seed,
+    tab_to,
+    type_into,
+)
+from tests.support.factories import GOOD, add_reading, make_meter
 from tests.support.servers import Mailbox
-
-#: the focused element's ring: Quasar hides outlines (its raised buttons keep a box-shadow whether focused or not,
-#: so a shadow proves nothing); pages/accessibility.py draws a 3 px outline on :focus-visible
-FOCUS_RING = """() => {
-  const style = getComputedStyle(document.activeElement);
-  return {
-    element: document.activeElement.outerHTML.slice(0, 120),
-    visible: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
-  };
-}"""
-
-
-def focus_is_visible(page: Page) -> None:
-    ring = page.evaluate(FOCUS_RING)
-    assert ring['visible'], f'no visible focus on {ring["element"]}'
-
-
-def tab_to(page: Page, target: Locator, *, limit: int = 40) -> None:
-    """Tab until `target` has the focus, checking that every stop on the way shows where the focus is.
-    The locator only asserts: the keyboard does the moving."""
-    for _ in range(limit):
-        page.keyboard.press('Tab')
-        focus_is_visible(page)
-        if target.evaluate('element => element === document.activeElement'):
-            return
-    raise AssertionError(f'{target} is not reachable with Tab')
-
-
-def type_into(page: Page, target: Locator, text: str) -> None:
-    tab_to(page, target)
-    page.keyboard.type(text)
 
 
 def test_register_log_in_and_link_an_account_with_the_keyboard_alone(
     start_portal, page: Page, mailbox: Mailbox, tmp_path
 ):
     portal = start_portal('default')
-    portal.command('import', *billing_files(tmp_path))
+    portal.command('import', *recent_billing_files(tmp_path))
     page.goto(f'{portal.url}/login')
     tab_to(page, page.get_by_role('link', name='Еще нет аккаунта? Зарегистрируйтесь'))
     page.keyboard.press('Enter')
@@ -87,20 +68,14 @@ def test_register_log_in_and_link_an_account_with_the_keyboard_alone(
     menu = page.get_by_role('button', name=re.compile('Меню кабинета'))
     tab_to(page, menu)
     page.keyboard.press('Enter')
-    settings = page.get_by_role('menuitem', name='Настройки')
-    expect(settings).to_be_visible()
-    tab_to(page, settings)
+    add_more = page.get_by_role('menuitem', name='+Добавить счёт')
+    expect(add_more).to_be_visible()
+    tab_to(page, add_more)
+    page.keyboard.press('Enter')
+    expect(page.get_by_role('heading', name='Добавление лицевого счёта')).to_be_visible()
+    tab_to(page, page.get_by_role('navigation', name=NAVIGATION).get_by_role('link', name='Настройки'))
     page.keyboard.press('Enter')
     expect(page.get_by_role('heading', name='Настройки')).to_be_visible()
-
-
-def expect_error_at(page: Page, label: str, message: str) -> None:
-    """The message shows under the field and is exposed with it: «invalid», the message as the field's description,
-    and an alert inside the field so it is spoken when it appears."""
-    element = field(page, label)
-    expect(element).to_have_attribute('aria-invalid', 'true')
-    expect(element).to_have_accessible_description(re.compile(re.escape(message)))
-    expect(page.locator('label.q-field', has=element).get_by_role('alert')).to_contain_text(message)
 
 
 def test_errors_are_announced_at_their_field_and_cleared_when_fixed(start_portal, page: Page):
@@ -117,3 +92,28 @@ def test_errors_are_announced_at_their_field_and_cleared_when_fixed(start_portal
     expect(page.get_by_role('alert').filter(has_text='Неверный логин или пароль')).to_be_visible()
     expect(field(page, 'Логин')).not_to_have_attribute('aria-invalid', 'true')
     expect(field(page, 'Пароль')).not_to_have_attribute('aria-invalid', 'true')
+
+
+def test_submit_readings_with_the_keyboard_alone(start_portal, page: Page, mailbox: Mailbox, tmp_path):
+    portal = start_portal('default')
+    portal.command('import', *recent_billing_files(tmp_path))
+    register_and_log_in(page, portal, mailbox, 'schetchik', 'schetchik@example.ru')
+    add_account(page, '461000000001', '1234.56')
+
+    async def two_zone_meter() -> None:
+        # the server runs on the wall clock: a window of the whole month is open whatever the day
+        await Region.filter(code='KRS').update(readings_from=1, readings_to=31)
+        meter = await make_meter(await Account.get(number='461000000001'))
+        await add_reading(meter, date.today() - timedelta(days=40), '12000', '5000')
+
+    seed(two_zone_meter)
+    tab_to(page, page.get_by_role('link', name='Показания'))
+    page.keyboard.press('Enter')
+    expect(page.get_by_role('heading', name='Показания', exact=True)).to_be_visible()
+    screenshot(page, 'readings')
+    type_into(page, field(page, 'Показания: день'), '12120')
+    type_into(page, field(page, 'Показания: ночь'), '5050')
+    tab_to(page, page.get_by_role('button', name='Передать показания'))
+    page.keyboard.press('Enter')
+    expect(page.get_by_role('status').filter(has_text='Показания приняты')).to_contain_text('расход 120 кВт·ч')
+    screenshot(page, 'readings-acknowledged')

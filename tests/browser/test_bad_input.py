@@ -8,10 +8,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_accessibility import expect_error_at
-from tests.browser.test_accounts import billing_files
-from tests.browser.test_profiles import GOOD, field, log_in
+from tests.support.billing import recent_billing_files
+from tests.support.browser import expect_error_at, field, log_in, screenshot
+from tests.support.factories import GOOD
 from tests.support.servers import Mailbox
 
 #: per language: the form's labels, the consent box, the button, the answer to a good form, and the bad-input list
@@ -93,7 +92,7 @@ BAD_LINKING = [
 
 def test_bad_linking_input_is_named_at_its_field(start_portal, page: Page, mailbox: Mailbox, tmp_path):
     portal = start_portal('default')
-    portal.command('import', *billing_files(tmp_path))
+    portal.command('import', *recent_billing_files(tmp_path))
     page.goto(f'{portal.url}/register')
     fill_registration(page, {})
     expect(page.get_by_text('Почти готово!')).to_be_visible()

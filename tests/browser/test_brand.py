@@ -6,20 +6,15 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
+from tests.support.images import LOGO_SVG, svg
 
 NAME = 'Курскэнерго'
 COLOR = '#7a1f3d'
-LOGO = (
-    '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
-    '<rect width="64" height="64" rx="12" fill="#ffcc00"/><path d="M36 6 14 36h16l-4 22 22-30H32z" fill="#7a1f3d"/>'
-    '</svg>'
-)
 
 
 def test_the_portal_wears_the_utilitys_brand(start_portal, page: Page, tmp_path):
-    logo = tmp_path / 'logo.svg'
-    logo.write_text(LOGO)
+    logo = svg(tmp_path / 'logo.svg')
     portal = start_portal('default', PORTAL_BRAND_NAME=NAME, PORTAL_BRAND_LOGO=str(logo), PORTAL_BRAND_COLOR=COLOR)
 
     page.goto(f'{portal.url}/login')
@@ -39,7 +34,7 @@ def test_the_portal_wears_the_utilitys_brand(start_portal, page: Page, tmp_path)
     assert favicon == '/favicon.ico'
     served = page.request.get(f'{portal.url}{favicon}')
     assert served.ok
-    assert served.body().decode() == LOGO
+    assert served.body().decode() == LOGO_SVG
 
     answer = page.goto(f'{portal.url}/tariffs/2026')
     assert answer is not None and answer.status == 404

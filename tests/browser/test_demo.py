@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_profiles import GOOD, PHONE, field
+from tests.support.browser import field, screenshot
+from tests.support.factories import GOOD, PHONE
 
 
 def latest(mail: Page, portal, text: str) -> str:

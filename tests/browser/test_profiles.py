@@ -6,30 +6,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
+from tests.support.browser import field, log_in, log_out, screenshot
+from tests.support.factories import GOOD, NEW, PHONE
 from tests.support.servers import Mailbox, SmsInbox
-
-GOOD = 'Zelenyj-Slon-42'
-NEW = 'Novyj-Parol-2026'
-PHONE = '+79001234567'
-
-
-def field(page: Page, label: str):
-    return page.get_by_label(label, exact=True)
-
-
-def log_in(page: Page, portal, login: str, password: str) -> None:
-    page.goto(f'{portal.url}/login')
-    field(page, 'Логин').fill(login)
-    field(page, 'Пароль').fill(password)
-    page.get_by_role('button', name='Войти').click()
-    expect(page.get_by_text(f'Вы вошли как {login}')).to_be_visible()
-
-
-def log_out(page: Page) -> None:
-    page.get_by_role('button', name=re.compile('Меню кабинета')).click()  # top right
-    page.get_by_role('menuitem', name='Выйти').click()
-    expect(page.get_by_text('Вход в личный кабинет')).to_be_visible()
 
 
 def confirm_by_link(page: Page, mailbox: Mailbox, email: str) -> None:

@@ -1,5 +1,5 @@
-"""«Настройки» in Chromium: change email (link from the real mail), phone (code from the SMS gateway) and password,
-recover the password by SMS code, turn the e-bill on and off, unlink an account."""
+"""«Настройки» in Chromium, section by section: change email (link from the real mail), phone (code from the SMS
+gateway) and password, recover the password by SMS code, turn the e-bill on and off, unlink an account."""
 
 from __future__ import annotations
 
@@ -7,33 +7,32 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_accessibility import expect_error_at
-from tests.browser.test_accounts import add_account, billing_files
-from tests.browser.test_profiles import GOOD, NEW, PHONE, field, log_in, log_out
+from tests.support.billing import recent_billing_files
+from tests.support.browser import (
+    NAVIGATION,
+    add_account,
+    expect_error_at,
+    field,
+    log_in,
+    log_out,
+    register_and_log_in,
+    screenshot,
+)
+from tests.support.factories import GOOD, NEW, PHONE
 from tests.support.servers import Mailbox, SmsInbox, wait_for
 
 
-def registered(page: Page, portal, mailbox: Mailbox, login: str, email: str) -> None:
-    """A cabinet registered and confirmed through the UI, then logged in."""
-    page.goto(f'{portal.url}/register')
-    field(page, 'Логин').fill(login)
-    field(page, 'Пароль').fill(GOOD)
-    field(page, 'Подтверждение пароля').fill(GOOD)
-    field(page, 'Email').fill(email)
-    page.get_by_role('checkbox', name=re.compile('Я согласен')).click()
-    page.get_by_role('button', name='Зарегистрироваться').click()
-    expect(page.get_by_text('Почти готово!')).to_be_visible()
-    page.goto(Mailbox.link(mailbox.wait_for(email)[-1]))
-    page.get_by_role('button', name='Подтвердить регистрацию').click()
-    expect(page.get_by_text('Регистрация подтверждена')).to_be_visible()
-    log_in(page, portal, login, GOOD)
-
-
-def open_settings(page: Page) -> None:
-    page.get_by_role('button', name=re.compile('Меню кабинета')).click()
-    page.get_by_role('menuitem', name='Настройки').click()
+def open_settings(page: Page, section: str | None = None) -> None:
+    """«Настройки» from the navigation, then the tab of `section` (the first one opens by itself)."""
+    page.get_by_role('navigation', name=NAVIGATION).get_by_role('link', name='Настройки').click()
     expect(page.get_by_role('heading', name='Настройки')).to_be_visible()
+    if section is not None:
+        open_section(page, section)
+
+
+def open_section(page: Page, section: str) -> None:
+    page.get_by_role('tab', name=section).click()
+    expect(page.get_by_role('tab', name=section)).to_have_attribute('aria-selected', 'true')
 
 
 def latest_code(sms: SmsInbox, phone: str, count: int) -> str:
@@ -42,8 +41,8 @@ def latest_code(sms: SmsInbox, phone: str, count: int) -> str:
 
 def test_change_email_phone_and_password_then_recover_by_sms(start_portal, page: Page, mailbox: Mailbox, sms: SmsInbox):
     portal = start_portal('default')
-    registered(page, portal, mailbox, 'ivanov', 'ivanov@example.ru')
-    open_settings(page)
+    register_and_log_in(page, portal, mailbox, 'ivanov', 'ivanov@example.ru')
+    open_settings(page, 'Профиль')
     expect(page.get_by_text('Email: ivanov@example.ru (подтверждён)')).to_be_visible()
     screenshot(page, 'settings-profile')
 
@@ -55,7 +54,7 @@ def test_change_email_phone_and_password_then_recover_by_sms(start_portal, page:
     page.get_by_role('button', name='Подтвердить новый адрес').click()
     expect(page.get_by_text('Адрес почты изменён на new@example.ru')).to_be_visible()
 
-    page.goto(f'{portal.url}/settings')
+    page.goto(f'{portal.url}/settings?section=profile')  # the section's own address
     expect(page.get_by_text('Email: new@example.ru (подтверждён)')).to_be_visible()
     field(page, 'Новый телефон').fill('12345')
     page.get_by_role('button', name='Получить код').click()
@@ -96,23 +95,23 @@ def test_change_email_phone_and_password_then_recover_by_sms(start_portal, page:
 
 def test_ebill_on_and_off_and_unlink_an_account(start_portal, page: Page, mailbox: Mailbox, tmp_path):
     portal = start_portal('default')
-    portal.command('import', *billing_files(tmp_path))
-    registered(page, portal, mailbox, 'semenov', 'semenov@example.ru')
+    portal.command('import', *recent_billing_files(tmp_path))
+    register_and_log_in(page, portal, mailbox, 'semenov', 'semenov@example.ru')
     add_account(page, '461000000001', '1234.56')
     open_settings(page)
     page.get_by_role('link', name='Добавить счет').click()
     add_account(page, '691000000001', '170100, г. Тверь, ул. Советская, д. 3, кв. 41')
-    open_settings(page)
+    open_settings(page, 'Квитанции и уведомления')
     expect(page.get_by_role('heading', name='Подключение получения квитанции на электронную почту')).to_be_visible()
 
     # the cabinet's own, confirmed email: on at once
-    kursk = page.get_by_role('group', name=re.compile('461000000001'))
+    kursk = page.get_by_role('group', name='Квитанция на email по лицевому счёту 461000000001')
     expect(kursk.get_by_label('Email', exact=True)).to_have_value('semenov@example.ru')  # prefilled
     kursk.get_by_role('switch', name='Получать квитанцию на email').click()
     kursk.get_by_role('button', name='Сохранить').click()
     expect(kursk.get_by_text('Квитанция будет приходить на semenov@example.ru.')).to_be_visible()
     # another address: confirmed by the link sent to it first
-    tver = page.get_by_role('group', name=re.compile('691000000001'))
+    tver = page.get_by_role('group', name='Квитанция на email по лицевому счёту 691000000001')
     tver.get_by_label('Email', exact=True).fill('petrov@example.ru')
     tver.get_by_role('switch', name='Получать квитанцию на email').click()
     tver.get_by_role('button', name='Сохранить').click()
@@ -123,7 +122,7 @@ def test_ebill_on_and_off_and_unlink_an_account(start_portal, page: Page, mailbo
     page.get_by_role('button', name='Подтвердить новый адрес').click()
     expect(page.get_by_text('Адрес подтверждён: квитанции по лицевому счёту 691000000001')).to_be_visible()
 
-    page.goto(f'{portal.url}/settings')
+    page.goto(f'{portal.url}/settings?section=notices')
     kursk.get_by_role('switch', name='Получать квитанцию на email').click()
     kursk.get_by_role('button', name='Сохранить').click()
     expect(kursk.get_by_text('Получение квитанции на email отключено')).to_be_visible()
@@ -131,6 +130,7 @@ def test_ebill_on_and_off_and_unlink_an_account(start_portal, page: Page, mailbo
     off = wait_for(lambda: [m for m in mailbox.to('semenov@example.ru') if m['Subject'] == subject], what=subject)
     assert '461000000001' in Mailbox.text(off[-1])
 
+    open_section(page, 'Лицевые счета')
     page.get_by_role('button', name='Отвязать 691000000001').click()
     dialog = page.get_by_role('dialog')
     expect(dialog).to_contain_text('Отвязать лицевой счёт 691000000001 от кабинета?')
@@ -139,6 +139,8 @@ def test_ebill_on_and_off_and_unlink_an_account(start_portal, page: Page, mailbo
     # the settings page comes back without it (the toast of the old page goes with the navigation)
     expect(page.get_by_role('button', name='Отвязать 691000000001')).to_have_count(0)
     expect(page.get_by_role('button', name='Отвязать 461000000001')).to_be_visible()
-    expect(page.get_by_role('group', name=re.compile('691000000001'))).to_have_count(0)
+    open_section(page, 'Квитанции и уведомления')
+    expect(kursk).to_be_visible()  # the section shows its accounts: the other one is gone from it
+    expect(page.get_by_role('group', name='Квитанция на email по лицевому счёту 691000000001')).to_have_count(0)
     page.get_by_role('button', name=re.compile('Меню кабинета')).click()
     expect(page.get_by_role('menuitem').filter(has_text='691000000001')).to_have_count(0)

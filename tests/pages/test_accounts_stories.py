@@ -9,36 +9,14 @@ from nicegui.testing import User
 from models.billing import Account
 from models.cabinet import Cabinet, Link
 from models.ebill import EBill
-from services import billing_import, clock, registration
-from services.registration import RegistrationForm
-from tests.pages.conftest import fill, local_path, mail_to, see, sms_code
-from tests.pages.test_registration_stories import GOOD, PHONE, log_in
-from tests.support.billing import write_billing_files
+from services import clock
+from services.identity import registration
+from tests.support.factories import GOOD, PHONE, registration_form
 from tests.support.servers import Mailbox
+from tests.support.stories import KURSK, fill, link, local_path, log_in, mail_to, see, signed_in_user, sms_code
 
-KURSK = '461000000001'  # payments 1234.56 and 102.50, bills 2026-09 and 2026-10
 TVER = '691000000001'
 TVER_ADDRESS = '170100, г. Тверь, ул. Советская, д. 3, кв. 41'
-
-
-@pytest.fixture
-async def billing(tmp_path, fake_clock) -> None:
-    """The sample billing data, imported as an operator would; 'today' is 2026-11-20 (fake_clock)."""
-    await billing_import.import_files([str(path) for path in write_billing_files(tmp_path).values()])
-
-
-async def signed_in_user(user: User, mailbox: Mailbox, login: str = 'ivanov', email: str = 'ivanov@example.ru'):
-    form = RegistrationForm(login=login, password=GOOD, password_confirm=GOOD, email=email, consent=True)
-    await registration.register_by_login(form, ip=None)
-    await registration.confirm_email(Mailbox.link(await mail_to(mailbox, email)).split('token=')[1], ip=None)
-    await log_in(user, login)
-    await see(user, f'Вы вошли как {login}')
-
-
-async def link(user: User, number: str, proof: str) -> None:
-    await see(user, 'Номер лицевого счёта')
-    fill(user, {'Номер лицевого счёта': number, 'Подтверждение': proof})
-    user.find(kind=ui.button, content='Добавить').click()
 
 
 async def test_first_login_lands_on_the_link_form_and_the_account_appears(user: User, mailbox, billing):
@@ -70,7 +48,7 @@ async def test_bill_pdf_downloads(user: User, mailbox, billing):
     await link(user, KURSK, '1234.56')
     await see(user, 'Последний счёт: Октябрь 2026')
     user.find(marker='pdf-2026-10').click()
-    response = await user.download.next()
+    response = await user.download.next(timeout=20)  # the PDF renders in a thread: a loaded box needs more than 1 s
     assert response.content.startswith(b'%PDF')
 
 
@@ -159,9 +137,9 @@ async def test_unlink_with_confirmation(user: User, mailbox, billing):
 
 async def test_a_cabinet_cannot_unlink_the_account_it_logs_in_with(user: User, mailbox, billing, monkeypatch):
     account = await Account.get(number=KURSK)
-    form = RegistrationForm(surname='Семенов', password=GOOD, password_confirm=GOOD, email='s@example.ru', consent=True)
+    form = registration_form(login='', surname='Семенов', email='s@example.ru')
     await registration.register_by_account(account.number, form, ip=None)
-    await registration.confirm_email(Mailbox.link(await mail_to(mailbox, 's@example.ru')).split('token=')[1], ip=None)
+    await registration.confirm_email(Mailbox.token(await mail_to(mailbox, 's@example.ru')), ip=None)
     await log_in(user, KURSK)
     await see(user, f'Вы вошли как {KURSK}')
     await user.open('/settings')

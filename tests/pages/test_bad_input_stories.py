@@ -6,11 +6,20 @@ import pytest
 from nicegui.testing import User
 
 from models.cabinet import Cabinet, Link
-from services import registration
-from services.registration import RegistrationForm
-from tests.pages.conftest import fill, local_path, mail_to, see, sms_code
-from tests.pages.test_registration_stories import GOOD, PHONE, demo_account, registration_fields, start_first_entry
+from services.identity import registration
+from tests.support.factories import PHONE, registration_form
 from tests.support.servers import Mailbox
+from tests.support.stories import (
+    fill,
+    local_path,
+    mail_to,
+    registration_fields,
+    save_first_entry,
+    see,
+    sms_code,
+    start_first_entry,
+    volga_account,
+)
 
 
 async def submit_registration(user: User, fields: dict[str, str], *, consent: bool = True) -> None:
@@ -119,42 +128,26 @@ async def test_expired_and_used_links(user: User, mailbox, fake_clock):
 
 
 async def test_unknown_account_and_wrong_surname(user: User):
-    account = await demo_account()
+    account = await volga_account()
     await start_first_entry(user, '999999')
     await see(user, 'Лицевой счёт с такой фамилией не найден')
     await start_first_entry(user, account.number, 'Петров')
     await see(user, 'Лицевой счёт с такой фамилией не найден')
     await start_first_entry(user, account.number, 'Семенов')
     await see(user, 'Регистрация по лицевому счёту')
-    fill(user, {'Фамилия': 'Петров', 'Новый пароль': GOOD, 'Подтверждение пароля': GOOD, 'Email': 's@example.ru'})
-    user.find('Я согласен').click()
-    user.find('Сохранить').click()
+    save_first_entry(user, 'Петров', 's@example.ru')
     await see(user, 'Фамилия не совпадает с владельцем лицевого счёта')
     assert await Cabinet.all().count() == 0
 
 
 async def test_email_over_its_quota(user: User):
     for number in range(10):
-        account = await demo_account(f'77700{number}', 'Орлова') if number == 0 else await _more(number)
-        await registration.register_by_account(
-            account.number,
-            RegistrationForm(
-                surname='Орлова', password=GOOD, password_confirm=GOOD, email='o@example.ru', consent=True
-            ),
-            ip=None,
-        )
-    eleventh = await _more(10)
+        account = await volga_account(f'77700{number}', 'Орлова')
+        form = registration_form(login='', surname='Орлова', email='o@example.ru')
+        await registration.register_by_account(account.number, form, ip=None)
+    eleventh = await volga_account('7770010', 'Орлова')
     await start_first_entry(user, eleventh.number, 'Орлова')
     await see(user, 'Регистрация по лицевому счёту')
-    fill(user, {'Фамилия': 'Орлова', 'Новый пароль': GOOD, 'Подтверждение пароля': GOOD, 'Email': 'o@example.ru'})
-    user.find('Я согласен').click()
-    user.find('Сохранить').click()
+    save_first_entry(user, 'Орлова', 'o@example.ru')
     await see(user, 'не более 10 лицевых счетов')
     assert await Link.all().count() == 10
-
-
-async def _more(number: int):
-    from models.billing import Account, Region
-
-    region = await Region.get(code='NNV')
-    return await Account.create(number=f'77700{number}', region=region, surname='Орлова', address='603000, ул. 1')

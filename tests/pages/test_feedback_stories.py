@@ -11,10 +11,9 @@ import pytest
 from nicegui import app, ui
 from nicegui.testing import User
 
-from tests.pages.conftest import fill, see, sms_code
-from tests.pages.test_accounts_stories import KURSK, billing, link, signed_in_user  # noqa: F401 - a fixture
-from tests.pages.test_registration_stories import PHONE
-from tests.services.test_brand import png
+from tests.support.factories import PHONE
+from tests.support.images import png
+from tests.support.stories import KURSK, fill, link, see, signed_in_user, sms_code
 from tests.support.waiting import eventually
 
 
@@ -84,8 +83,8 @@ async def test_a_page_that_fails_shows_the_error_page_and_logs_a_reference(
         raise RuntimeError('the billing view is missing')
 
     ui.page('/broken')(broken_page)
-    portal_pages = sys.modules['pages']  # main.py imported it afresh for this test
-    monkeypatch.setattr(portal_pages, 'PUBLIC_PATHS', portal_pages.PUBLIC_PATHS | {'/broken'})
+    middleware = sys.modules['pages.shell.middleware']  # main.py imported it afresh for this test
+    monkeypatch.setattr(middleware, 'PUBLIC_PATHS', middleware.PUBLIC_PATHS | {'/broken'})
     with caplog.at_level(logging.ERROR):
         response = await user.http_client.get('/broken')
     assert response.status_code == 500
@@ -115,7 +114,7 @@ async def test_double_click_on_get_code_sends_one_sms(user: User, sms):
     await user.should_not_see('Новый код можно запросить')
 
 
-async def test_double_click_on_a_bill_pdf_downloads_it_once(user: User, mailbox, billing):  # noqa: F811
+async def test_double_click_on_a_bill_pdf_downloads_it_once(user: User, mailbox, billing):
     await signed_in_user(user, mailbox)
     await link(user, KURSK, '1234.56')
     await see(user, 'Последний счёт: Октябрь 2026')

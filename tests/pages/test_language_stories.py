@@ -12,11 +12,9 @@ from nicegui.testing import User
 
 from models.cabinet import Cabinet
 from services.texts import in_language
-from tests.pages.conftest import fill, mail_to, see
-from tests.pages.test_accounts_stories import KURSK, billing  # noqa: F401 - the billing fixture
-from tests.pages.test_login_stories import registered
-from tests.pages.test_registration_stories import GOOD, log_in
+from tests.support.factories import GOOD
 from tests.support.servers import Mailbox
+from tests.support.stories import KURSK, fill, log_in, mail_to, registered, see
 
 CYRILLIC = re.compile('[\u0400-\u04ff]')
 #: the utility's name (PORTAL_BRAND_NAME in tests/conftest.py): a brand, not a text to translate

@@ -4,28 +4,9 @@ from __future__ import annotations
 
 from nicegui.testing import User
 
-from services import registration
-from services.registration import BY_SMS, RegistrationForm
-from tests.pages.conftest import fill, local_path, mail_to, see, sms_code
-from tests.pages.test_registration_stories import GOOD, PHONE, log_in
+from tests.support.factories import GOOD, NEW, PHONE
 from tests.support.servers import Mailbox
-
-NEW = 'Novyj-Parol-2026'
-
-
-async def registered(mailbox: Mailbox, *, sms=None) -> None:
-    """A confirmed cabinet 'ivanov' made through the services (the stories above cover the screens)."""
-    form = RegistrationForm(
-        login='ivanov', password=GOOD, password_confirm=GOOD, email='ivanov@example.ru', consent=True
-    )
-    if sms is not None:
-        request = await registration.send_registration_code(PHONE, ip=None)
-        await registration.confirm_registration_code(request, await sms_code(sms, PHONE))
-        form.phone, form.confirm_by, form.phone_request = PHONE, BY_SMS, request
-    await registration.register_by_login(form, ip=None)
-    if sms is None:
-        link = Mailbox.link(await mail_to(mailbox, 'ivanov@example.ru'))
-        await registration.confirm_email(link.split('token=')[1], ip=None)
+from tests.support.stories import fill, local_path, log_in, mail_to, registered, see, sms_code
 
 
 async def test_protected_page_redirects_to_login_and_back(user: User, mailbox):

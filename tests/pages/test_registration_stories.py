@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from nicegui.testing import User
 
-from models.billing import Account, Region
 from models.cabinet import Cabinet, CabinetState
-from tests.pages.conftest import fill, local_path, mail_to, not_see, see, sms_code
+from tests.support.factories import GOOD, PHONE
 from tests.support.servers import Mailbox
-
-GOOD = 'Zelenyj-Slon-42'
-PHONE = '+79001234567'
-
-
-def registration_fields(login: str = 'ivanov', email: str = 'ivanov@example.ru', **more: str) -> dict[str, str]:
-    return {'Логин': login, 'Пароль': GOOD, 'Подтверждение пароля': GOOD, 'Email': email, **more}
-
-
-async def log_in(user: User, login: str, password: str = GOOD) -> None:
-    await user.open('/login')
-    fill(user, {'Логин': login, 'Пароль': password})
-    user.find('Войти').click()
+from tests.support.stories import (
+    fill,
+    local_path,
+    log_in,
+    mail_to,
+    not_see,
+    registration_fields,
+    save_first_entry,
+    see,
+    sms_code,
+    start_first_entry,
+    volga_account,
+)
 
 
 async def test_register_by_login_confirm_by_email_then_log_in_and_out(user: User, mailbox):
@@ -84,21 +83,8 @@ async def test_atom_registration_needs_sms_code_and_email_link(atom, user: User,
     await see(user, 'Вы вошли как ivanov')
 
 
-async def demo_account(number: str = '4401000123', surname: str = 'Семёнов') -> Account:
-    region = await Region.create(code='NNV', name='Нижний Новгород')
-    return await Account.create(
-        number=number, region=region, surname=surname, address='603000, г. Нижний Новгород, ул. Мира, д. 7, кв. 3'
-    )
-
-
-async def start_first_entry(user: User, number: str = '4401000123', surname: str = 'семенов') -> None:
-    await user.open('/login')
-    fill(user, {'Номер лицевого счёта': number, 'Фамилия': surname})
-    user.find('Продолжить').click()
-
-
 async def test_volga_first_entry_by_sms_logs_straight_in(volga, user: User, sms):
-    await demo_account()
+    await volga_account()
     await user.open('/login')
     await not_see(user, 'Еще нет аккаунта?')
     await start_first_entry(user)
@@ -124,12 +110,10 @@ async def test_volga_first_entry_by_sms_logs_straight_in(volga, user: User, sms)
 
 
 async def test_volga_first_entry_by_email_then_login_by_account_number(volga, user: User, mailbox):
-    await demo_account()
+    await volga_account()
     await start_first_entry(user)
     await see(user, 'Регистрация по лицевому счёту 4401000123')
-    fill(user, {'Фамилия': 'Семенов', 'Новый пароль': GOOD, 'Подтверждение пароля': GOOD, 'Email': 's@example.ru'})
-    user.find('Я согласен').click()
-    user.find('Сохранить').click()
+    save_first_entry(user, 'Семенов', 's@example.ru')
     await see(user, 'Почти готово! На s@example.ru')
     await user.open(local_path(Mailbox.link(await mail_to(mailbox, 's@example.ru'))))
     user.find('Подтвердить регистрацию').click()

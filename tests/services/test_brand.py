@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import os
-import struct
 import subprocess
 import sys
-import zlib
-from pathlib import Path
 
 import pytest
 
-from services import config, outbox
-from tests.conftest import ROOT
+from services import config
+from services.messaging import outbox
+from tests.support.images import png
+from tests.support.paths import ROOT
+from tests.support.settings import configure
 
 NOTICE = {'title': 'Платёж получен', 'lines': ['Сумма: 102.00 ₽'], 'action_url': 'http://portal.test/'}
-
-
-def png(path: Path) -> Path:
-    """A real 1×1 PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
-
-    header = struct.pack('>IIBBBBB', 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b'\x00\x0b\x4f\x8a')
-    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', pixels) + chunk(b'IEND', b''))
-    return path
-
-
-def load(monkeypatch: pytest.MonkeyPatch, **values: str) -> config.Settings:
-    for key, value in values.items():
-        monkeypatch.setenv(f'PORTAL_{key.upper()}', value)
-    return config.load()
 
 
 def test_default_brand_colour_is_dark_enough_for_white_text():
@@ -43,13 +25,13 @@ def test_default_brand_colour_is_dark_enough_for_white_text():
 
 def test_a_logo_and_a_colour_are_taken(monkeypatch, tmp_path):
     logo = png(tmp_path / 'logo.png')
-    settings = load(monkeypatch, brand_logo=str(logo), brand_color='#7A1F3D')
+    settings = configure(monkeypatch, brand_logo=str(logo), brand_color='#7A1F3D')
     assert settings.brand_logo == logo
     assert settings.brand_color == '#7a1f3d'
 
 
 def test_an_empty_logo_setting_means_none(monkeypatch):
-    assert load(monkeypatch, brand_logo='').brand_logo is None
+    assert configure(monkeypatch, brand_logo='').brand_logo is None
 
 
 @pytest.mark.parametrize(
@@ -63,23 +45,23 @@ def test_an_empty_logo_setting_means_none(monkeypatch):
 )
 def test_a_colour_white_text_cannot_be_read_on_is_refused(monkeypatch, color, message):
     with pytest.raises(ValueError, match='PORTAL_BRAND_COLOR') as refused:
-        load(monkeypatch, brand_color=color)
+        configure(monkeypatch, brand_color=color)
     assert message in str(refused.value)
 
 
 def test_a_logo_that_is_missing_or_not_an_image_is_refused(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match='no such file'):
-        load(monkeypatch, brand_logo=str(tmp_path / 'missing.png'))
+        configure(monkeypatch, brand_logo=str(tmp_path / 'missing.png'))
     fake = tmp_path / 'logo.png'
     fake.write_text('not a picture')
     with pytest.raises(ValueError, match='not a PNG image'):
-        load(monkeypatch, brand_logo=str(fake))
+        configure(monkeypatch, brand_logo=str(fake))
     with pytest.raises(ValueError, match=r'\.png, \.jpg or \.svg'):
-        load(monkeypatch, brand_logo=str(png(tmp_path / 'logo.gif')))
+        configure(monkeypatch, brand_logo=str(png(tmp_path / 'logo.gif')))
     scripted = tmp_path / 'logo.svg'
     scripted.write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
     with pytest.raises(ValueError, match='contains a <script>'):
-        load(monkeypatch, brand_logo=str(scripted))
+        configure(monkeypatch, brand_logo=str(scripted))
 
 
 def test_the_server_refuses_to_start_with_a_bad_brand_and_says_why():
@@ -92,7 +74,7 @@ def test_the_server_refuses_to_start_with_a_bad_brand_and_says_why():
 
 @pytest.mark.usefixtures('db')
 async def test_an_email_carries_the_brand_name_and_colour(monkeypatch, mailbox):
-    load(monkeypatch, brand_name='Курскэнерго', brand_color='#7a1f3d')
+    configure(monkeypatch, brand_name='Курскэнерго', brand_color='#7a1f3d')
     await outbox.send_email('ivanov@example.ru', 'Уведомление', 'notice', NOTICE)
     assert await outbox.deliver_due() == 1
 

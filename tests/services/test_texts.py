@@ -15,58 +15,83 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.messages.pofile import read_po
 
-from services import dispatch, ebill, notices, texts
+from models.outbox import OutboxState
+from services import texts
+from services.billing import bounces, dispatch
+from services.messaging import notices
 from services.texts import format_date, format_datetime, format_money, in_language, period_label, t
-from tests.services.test_dispatch import EMAIL, NUMBER, PERIOD, PHONE, deliver, make_cabinet, subscriber
+from tests.support.delivery import deliver
+from tests.support.factories import EMAIL, NUMBER, PERIOD, PHONE, make_cabinet, subscriber
+from tests.support.paths import ROOT
 from tests.support.servers import Mailbox
 
-ROOT = Path(__file__).resolve().parents[2]
 NBSP = '\u00a0'
 CYRILLIC = re.compile('[\u0400-\u04ff]')
 #: code whose Russian literals are data or an operator's console, not the customer's screens, mail or SMS
 RUSSIAN_ALLOWED = {
-    'services/demo.py': 'demo billing data: Russian names, streets and services',
-    'services/contacts.py': 'folds ё to е when comparing surnames and addresses',
+    'services/billing/demo.py': 'demo billing data: Russian names, streets and services',
+    'services/identity/contacts.py': 'folds ё to е when comparing surnames and addresses',
     'services/config.py': "the default utility name, the operator's brand",
-    'services/billing_import.py': "the import report on the operator's console",
-    'services/admin.py': "`cabinet show|unlock` on the operator's console",
-    'services/outbox.py': "`outbox status` on the operator's console",
+    'services/billing/imports/rows.py': 'how billing systems write yes and no (да, нет) in a flag column',
 }
 
 
-def catalog(language: str) -> dict[str, str]:
+def catalog(language: str) -> dict[str, tuple[str, ...]]:
+    """Key → its text, or the plural forms of an entry tn reads (msgid_plural, msgstr[n])."""
+    texts: dict[str, tuple[str, ...]] = {}
     with (ROOT / 'locale' / language / 'LC_MESSAGES' / 'messages.po').open('rb') as po:
-        return {message.id: message.string for message in read_po(po) if message.id}
+        for message in read_po(po):
+            if message.pluralizable:
+                texts[message.id[0]] = tuple(message.string)
+            elif message.id:
+                texts[message.id] = (message.string,)
+    return texts
 
 
-def fields(text: str) -> list[str]:
-    return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
+def plural_forms(language: str) -> dict[str, tuple[str, ...]]:
+    """Texts with plural forms (msgid_plural, for tn): key → its forms, msgstr[0], msgstr[1], …"""
+    with (ROOT / 'locale' / language / 'LC_MESSAGES' / 'messages.po').open('rb') as po:
+        return {message.id[0]: tuple(message.string) for message in read_po(po) if message.pluralizable}
+
+
+def fields(texts: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """The placeholders of each text (every plural form must have the same: a form that differs makes two)."""
+    return {
+        tuple(sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)) for text in texts
+    }
 
 
 def code_files() -> list[Path]:
-    return [ROOT / 'main.py', *sorted((ROOT / 'pages').glob('*.py')), *sorted((ROOT / 'services').rglob('*.py'))]
+    return [
+        ROOT / 'main.py',
+        *sorted((ROOT / 'cli').rglob('*.py')),
+        *sorted((ROOT / 'pages').rglob('*.py')),
+        *sorted((ROOT / 'services').rglob('*.py')),
+    ]
 
 
 def keys_in_code() -> dict[str, str]:
-    """Literal keys passed to t('…') in Python and in the email templates → where."""
+    """Literal keys passed to t('…') or tn('…') in Python and in the email templates → where."""
     found: dict[str, str] = {}
     for path in code_files():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == 't'
+                and node.func.id in ('t', 'tn')
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
                 found[node.args[0].value] = f'{path.relative_to(ROOT)}:{node.lineno}'
-    for path in sorted((ROOT / 'services' / 'templates').rglob('*.*')):
+    for path in sorted((ROOT / 'services' / 'messaging' / 'templates').rglob('*.*')):
         for key in re.findall(r"""\bt\(\s*['"]([^'"]+)['"]""", path.read_text()):
             found[key] = str(path.relative_to(ROOT))
-    # keys the code builds: an email's lines by kind, the dispatch's states
+    # keys the code builds: an email's lines by kind, the outbox status's states
     for kind, lines in notices._LINES.items():
         for part in ['subject', 'title', *(f'line{number}' for number in range(1, lines + 1))]:
-            found[f'mail.{kind}.{part}'] = 'services/notices.py'
+            found[f'mail.{kind}.{part}'] = 'services/messaging/notices.py'
+    for state in OutboxState:
+        found[f'cli.outbox.state.{state}'] = 'cli/outbox.py'
     return found
 
 
@@ -74,11 +99,32 @@ def test_every_russian_text_has_an_english_one_with_the_same_placeholders():
     russian, english = catalog('ru'), catalog('en')
     assert len(russian) > 250
     assert sorted(english) == sorted(russian)
-    untranslated = [key for key in russian if not english[key].strip()]
+    untranslated = [key for key in russian if not all(text.strip() for text in english[key])]
     assert untranslated == []
     mismatched = {key: (fields(russian[key]), fields(english[key])) for key in russian}
     assert {key: pair for key, pair in mismatched.items() if pair[0] != pair[1]} == {}
-    assert [key for key, text in english.items() if CYRILLIC.search(text) and key != 'language.name'] == []
+    cyrillic = [key for key, texts in english.items() if any(CYRILLIC.search(text) for text in texts)]
+    assert [key for key in cyrillic if key != 'language.name'] == []
+
+
+def test_plural_forms():
+    """Russian has three forms (1 строка, 2 строки, 5 строк), English two; each asks for the same placeholders."""
+    russian, english = plural_forms('ru'), plural_forms('en')
+    assert sorted(english) == sorted(russian)
+    assert {key: len(forms) for key, forms in russian.items() if len(forms) != 3} == {}
+    assert {key: len(forms) for key, forms in english.items() if len(forms) != 2} == {}
+    # every form asks for the same placeholders
+    assert {key: forms for key, forms in (russian | english).items() if len(fields(forms)) != 1} == {}
+    with in_language('ru'):
+        assert [texts.tn('cli.import.rows', count) for count in (1, 2, 5, 11, 21)] == [
+            '1 строка',
+            '2 строки',
+            '5 строк',
+            '11 строк',
+            '21 строка',
+        ]
+    with in_language('en'):
+        assert [texts.tn('cli.import.rows', count) for count in (1, 2)] == ['1 row', '2 rows']
 
 
 def test_every_key_the_code_asks_for_is_in_both_catalogs():
@@ -168,9 +214,7 @@ def test_dates_and_periods_per_language():
 
 @pytest.mark.usefixtures('db')
 async def test_the_monthly_bill_reaches_an_english_cabinet_in_english_with_the_russian_bill(mailbox):
-    cabinet = await make_cabinet()
-    cabinet.language = 'en'
-    await cabinet.save()
+    cabinet = await make_cabinet('semenov', language='en')
     await subscriber(cabinet)
 
     await dispatch.dispatch(PERIOD)  # the server's monthly run: no customer, no browser
@@ -190,12 +234,10 @@ async def test_the_monthly_bill_reaches_an_english_cabinet_in_english_with_the_r
 
 @pytest.mark.usefixtures('db')
 async def test_bounces_turn_the_ebill_off_with_an_sms_in_the_cabinets_language(sms):
-    cabinet = await make_cabinet()
-    cabinet.language = 'en'
-    await cabinet.save()
+    cabinet = await make_cabinet('semenov', language='en')
     subscription = await subscriber(cabinet)
-    for _ in range(ebill.BOUNCES_TO_OFF):
-        await ebill.record_bounce(subscription.id, '550 no such user')
+    for _ in range(bounces.BOUNCES_TO_OFF):
+        await bounces.record_bounce(subscription.id, '550 no such user')
     await deliver()
 
     [text] = sms.to(PHONE)

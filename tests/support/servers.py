@@ -18,6 +18,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
+#: what a mail server answers for an address it has no mailbox for, e.g. in `Mailbox.rejections`
+REJECTED = '550 5.1.1 <nobody@example.ru>: no such user'
+
 
 def free_port() -> int:
     # aiosmtpd's Controller(port=0) does not work, so pick a free port first
@@ -66,6 +69,11 @@ class Mailbox:
         match = re.search(r'https?://\S+', cls.text(message))
         assert match, 'no link in the message'
         return match.group(0)
+
+    @classmethod
+    def token(cls, message: EmailMessage) -> str:
+        """The token of the message's confirmation or reset link."""
+        return cls.link(message).split('token=')[1]
 
 
 class _Handler:

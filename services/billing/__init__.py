@@ -1,0 +1,1 @@
+"""The utility's billing data: imports, bills and their PDF, e-bills and the monthly dispatch, demo data."""

@@ -1,0 +1,1 @@
+"""Tests of services/accounts/: linking personal accounts and the overview."""

@@ -1,0 +1,1 @@
+"""Tests of services/billing/: imports, bill PDFs, e-bills and the monthly dispatch, demo data."""

@@ -1,0 +1,1 @@
+"""Tests of services/messaging/: the outbox, MIME and gateways, the demo mailbox."""
