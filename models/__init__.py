@@ -7,4 +7,5 @@ MODEL_MODULES = [
     'models.outbox',
     'models.ebill',
     'models.readings',
+    'models.staff',
 ]

@@ -62,6 +62,8 @@ class AuditEvent(Model):
     login = fields.CharField(max_length=64, null=True)
     ip = fields.CharField(max_length=45, null=True)
     detail = fields.JSONField(default=dict)
+    #: the staff member who acted (None: the customer or the system)
+    staff_id = fields.IntField(null=True, db_index=True)
 
     class Meta:
         table = 'audit_event'

@@ -39,13 +39,23 @@ def _bounded(value: Any) -> Any:
 
 
 async def record(
-    event: str, *, cabinet_id: int | None = None, login: str | None = None, ip: str | None = None, **detail: Any
+    event: str,
+    *,
+    cabinet_id: int | None = None,
+    login: str | None = None,
+    ip: str | None = None,
+    staff_id: int | None = None,
+    **detail: Any,
 ) -> None:
+    """`staff_id`: the staff member who acted for the customer (the console); None: the customer or the system."""
     login = limits.shorten(login, _LOGIN_COLUMN) if login is not None else None
     ip = limits.shorten(ip, _IP_COLUMN) if ip is not None else None
     detail = {key: _bounded(value) for key, value in detail.items()}
-    await AuditEvent.create(at=clock.now(), event=event, cabinet_id=cabinet_id, login=login, ip=ip, detail=detail)
-    log.info('%s cabinet=%s login=%s ip=%s %s', event, cabinet_id, login, ip, detail or '')
+    await AuditEvent.create(
+        at=clock.now(), event=event, cabinet_id=cabinet_id, login=login, ip=ip, staff_id=staff_id, detail=detail
+    )
+    by = f' staff={staff_id}' if staff_id is not None else ''
+    log.info('%s cabinet=%s login=%s ip=%s%s %s', event, cabinet_id, login, ip, by, detail or '')
 
 
 async def record_contact_change(
