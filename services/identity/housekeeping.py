@@ -1,6 +1,6 @@
-"""Periodic clean-up in the server: spent rate-limit events, dead sessions, expired registrations and tokens, and
-what is kept only for a while: the text of sent messages (PORTAL_KEEP_SENT_DAYS) and audit events
-(PORTAL_KEEP_AUDIT_DAYS)."""
+"""Periodic clean-up in the server: spent rate-limit events, dead sessions (customers' and staff's), expired
+registrations and tokens, and what is kept only for a while: the text of sent messages (PORTAL_KEEP_SENT_DAYS) and
+audit events (PORTAL_KEEP_AUDIT_DAYS)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from services import clock, config
 from services.identity import audit, ratelimit, registration, sessions
 from services.messaging.outbox import retention
 from services.periodic import Periodic
+from services.staff import sessions as staff_sessions
 
 log = logging.getLogger(__name__)
 EVERY = timedelta(minutes=10)
@@ -25,6 +26,7 @@ async def sweep() -> dict[str, int]:
         'rate_events': await ratelimit.purge(KEEP_SPENT),
         'sessions': await Session.filter(last_seen_at__lt=now - sessions.IDLE).delete()
         + await Session.filter(created_at__lt=now - sessions.ABSOLUTE).delete(),
+        'staff_sessions': await staff_sessions.purge(KEEP_SPENT),
         'registrations': await registration.drop_expired_registrations(),
         'tokens': await LinkToken.filter(expires_at__lt=now - KEEP_SPENT).delete(),
         'codes': await OneTimeCode.filter(expires_at__lt=now - KEEP_SPENT).delete(),

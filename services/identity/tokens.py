@@ -32,7 +32,8 @@ PATHS = {
 _SEVERAL_LIVE = frozenset({CONFIRM_EBILL})
 
 
-def _hash(raw: str) -> str:
+def digest(raw: str) -> str:
+    """What is stored of a token (a link's, a session's): its SHA-256, so a copy of the database opens nothing."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -44,7 +45,7 @@ async def issue(purpose: str, cabinet_id: int, email: str) -> str:
     raw = secrets.token_urlsafe(32)
     await LinkToken.create(
         purpose=purpose,
-        token_hash=_hash(raw),
+        token_hash=digest(raw),
         cabinet_id=cabinet_id,
         email=email,
         created_at=now,
@@ -58,16 +59,26 @@ async def revoke(cabinet_id: int, *purposes: str) -> int:
     return await LinkToken.filter(cabinet_id=cabinet_id, purpose__in=purposes, used_at=None).update(used_at=clock.now())
 
 
+def well_formed(raw: object) -> bool:
+    """Tokens are URL-safe base64: any other text in the address bar is a dead link, never a failed hash or query."""
+    return isinstance(raw, str) and 0 < len(raw) <= limits.TOKEN and raw.isascii()
+
+
 def url(purpose: str, raw: str) -> str:
-    return f'{config.settings.base_url.rstrip("/")}{PATHS[purpose]}?token={raw}'
+    return page_url(PATHS[purpose], raw)
+
+
+def page_url(path: str, raw: str) -> str:
+    """The portal's page at `path` (behind PORTAL_BASE_URL) with the token in its address."""
+    return f'{config.settings.base_url.rstrip("/")}{path}?token={raw}'
 
 
 async def peek(purpose: str, raw: str) -> LinkToken | None:
     """The live token behind a link, without using it up."""
-    # tokens are URL-safe base64: any other text in the address bar is a dead link, never a failed hash or query
-    if not raw or len(raw) > limits.TOKEN or not raw.isascii():
+    if not well_formed(raw):
         return None
-    return await LinkToken.get_or_none(token_hash=_hash(raw), purpose=purpose, used_at=None, expires_at__gt=clock.now())
+    live = {'used_at': None, 'expires_at__gt': clock.now()}
+    return await LinkToken.get_or_none(token_hash=digest(raw), purpose=purpose, **live)
 
 
 async def consume(purpose: str, raw: str) -> LinkToken | None:
