@@ -12,6 +12,10 @@ from pages.register import first_entry_page, register_page
 from pages.settings import ebill_confirm_page, email_change_page, settings_page
 from pages.shell.accessibility import bind_accessibility
 from pages.shell.language import LocalizedPage, bind_language
+from pages.staff.enrol import enrol_page
+from pages.staff.home import console_home_page
+from pages.staff.login import staff_login_page
+from pages.staff.team import team_page
 
 
 def bind_pages() -> None:
@@ -32,3 +36,8 @@ def bind_pages() -> None:
     LocalizedPage('/reset')(reset_page)
     LocalizedPage('/forgot')(forgot_page)
     LocalizedPage('/demo/mail')(demo_mail_page)
+    # the operator console (pages/staff/), behind its own login and session (pages/session.py, `STAFF`)
+    LocalizedPage('/staff')(console_home_page)
+    LocalizedPage('/staff/login')(staff_login_page)
+    LocalizedPage('/staff/enrol')(enrol_page)
+    LocalizedPage('/staff/team')(team_page)

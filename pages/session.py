@@ -6,7 +6,11 @@ NiceGUI's per-browser storage is keyed by a cookie that is never rotated and tha
 sit on the server's disk, so it holds nothing that signs anyone in. A login happens in a socket event, which cannot
 set a cookie: the token is handed over through that storage sealed with a one-time pad, and the pad goes to this
 tab alone, in the link it is sent to (`hand_over_session`). Step 1 of the first entry is kept the same way, under
-the digest of a key only the tab that passed it holds: a planted storage cookie goes on with nobody's first entry."""
+the digest of a key only the tab that passed it holds: a planted storage cookie goes on with nobody's first entry.
+
+Customers and the utility's staff (the console under /staff) sign in the same way, each kind with a cookie, login page
+and hand-over links of its own (`SessionKind`): a page reads only its own kind's cookie, so a customer's session never
+opens a console page and a staff session never opens a customer's."""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ import base64
 import hashlib
 import re
 import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -25,24 +31,86 @@ from services import clock, config
 from services.accounts import linking
 from services.errors import NotAllowed
 from services.identity import sessions
+from services.staff import sessions as staff_sessions
 from services.texts import t
 
 if TYPE_CHECKING:
     from models.billing import Account
     from models.cabinet import Cabinet
+    from models.staff import Staff
 
-#: our session cookie; `__Host-` (Secure, whole site, this host only) when the portal is served over https
-SESSION_COOKIE = 'lk_session'
-#: sealed session tokens on their way from a login (a socket event) to the HTTP response that sets the cookie
-HANDOVER_KEY = 'handover'
+
+@dataclass(frozen=True)
+class SessionKind:
+    """Who a session signs in: its cookie, its login and home pages, the links that set and clear the cookie
+    (pages/shell/handover.py), and the service that keeps its sessions."""
+
+    #: the cookie's name; `__Host-` (Secure, whole site, this host only) goes before it when served over https
+    cookie: str
+    #: where this browser's NiceGUI storage keeps sealed tokens on their way from a login (a socket event) to the HTTP
+    #: response that sets the cookie
+    handover: str
+    login_path: str
+    home_path: str
+    start_path: str
+    end_path: str
+    #: the session's longest life, and so how long the browser keeps the cookie
+    lifetime: timedelta
+    #: who the token signs in (None: nobody, the session is gone); `end` ends it
+    resolve: Callable[[str | None], Awaitable[Any]]
+    end: Callable[[str | None], Awaitable[Any]]
+
+    def cookie_name(self) -> str:
+        return f'__Host-{self.cookie}' if config.settings.https else self.cookie
+
+    def request_token(self, request: Request) -> str:
+        """The token of this kind the browser sent with this request ('' without one)."""
+        return request.cookies.get(self.cookie_name(), '')
+
+    def token(self) -> str:
+        """The token of the page this tab shows: the cookie its page request carried."""
+        return self.request_token(ui.context.client.request)
+
+
+#: the operator console: /staff and every page below it
+STAFF_ROOT = '/staff'
+CUSTOMER = SessionKind(
+    cookie='lk_session',
+    handover='handover',
+    login_path='/login',
+    home_path='/',
+    start_path='/session/start',
+    end_path='/session/end',
+    lifetime=sessions.ABSOLUTE,
+    resolve=sessions.resolve,
+    end=sessions.end,
+)
+STAFF = SessionKind(
+    cookie='lk_staff',
+    handover='staff_handover',
+    login_path=f'{STAFF_ROOT}/login',
+    home_path=STAFF_ROOT,
+    start_path=f'{STAFF_ROOT}/session/start',
+    end_path=f'{STAFF_ROOT}/session/end',
+    lifetime=staff_sessions.ABSOLUTE,
+    resolve=staff_sessions.resolve,
+    end=staff_sessions.end,
+)
 #: how long a hand-over waits for its tab to follow the link
 HANDOVER_TTL = timedelta(minutes=1)
+
+
 #: the personal account the header shows; kept per browser so the choice survives a reload
 ACCOUNT_KEY = 'account'
 #: step 1 of the first entry, kept by the digest of the key in the link its tab follows
 FIRST_ENTRY_KEY = 'first_entry'
 #: how long step 1 of the first entry (account + surname checked) stays valid for step 2
 FIRST_ENTRY_TTL = timedelta(minutes=30)
+
+
+def kind_of(path: str) -> SessionKind:
+    """Whose page `path` is: the console's (/staff and below) or the customers'."""
+    return STAFF if path == STAFF_ROOT or path.startswith(f'{STAFF_ROOT}/') else CUSTOMER
 
 
 def client_ip() -> str | None:
@@ -52,12 +120,13 @@ def client_ip() -> str | None:
 
 
 def session_cookie_name() -> str:
-    return f'__Host-{SESSION_COOKIE}' if config.settings.https else SESSION_COOKIE
+    """The customers' session cookie."""
+    return CUSTOMER.cookie_name()
 
 
 def request_token(request: Request) -> str:
-    """The session token the browser sent with this request ('' without one)."""
-    return request.cookies.get(session_cookie_name(), '')
+    """The customer's session token the browser sent with this request ('' without one)."""
+    return CUSTOMER.request_token(request)
 
 
 async def current_cabinet() -> Cabinet | None:
@@ -66,8 +135,23 @@ async def current_cabinet() -> Cabinet | None:
 
 
 def session_token() -> str:
-    """The token of the page this tab shows: the cookie its page request carried."""
-    return request_token(ui.context.client.request)
+    """The customer's token of the page this tab shows: the cookie its page request carried."""
+    return CUSTOMER.token()
+
+
+async def current_staff() -> Staff | None:
+    """The staff member of this tab's console session, re-read (role included) at every call."""
+    return await staff_sessions.resolve(STAFF.token())
+
+
+async def signed_in_staff() -> Staff:
+    """The staff member of this tab's console session if it is still live; every console handler asks again before
+    acting (the service it calls then checks the role)."""
+    staff = await current_staff()
+    if staff is None:
+        ui.navigate.to(STAFF.login_path)
+        raise NotAllowed(t('error.session_expired'))
+    return staff
 
 
 async def signed_in() -> Cabinet:
@@ -100,23 +184,23 @@ def remember_account(number: str) -> None:
     app.storage.user[ACCOUNT_KEY] = number
 
 
-def hand_over_session(token: str, next_path: str = '/') -> None:
-    """After a login: send this tab to the link that sets the session cookie, then on to `next_path`.
+def hand_over_session(token: str, next_path: str = '/', kind: SessionKind = CUSTOMER) -> None:
+    """After a login: send this tab to the link that sets the session cookie of `kind`, then on to `next_path`.
 
     This browser's NiceGUI storage gets the token XORed with a random pad of its length, only this tab gets the pad,
     in the link; neither opens the session alone, and the link works once, within `HANDOVER_TTL`."""
     raw = token.encode()
     pad = secrets.token_bytes(len(raw))
     sealed = bytes(a ^ b for a, b in zip(raw, pad, strict=True)).hex()
-    key = _keep_for_tab(HANDOVER_KEY, HANDOVER_TTL, pad, sealed=sealed, next=safe_redirect(next_path))
-    ui.navigate.to(f'/session/start?key={key}')
+    key = _keep_for_tab(kind.handover, HANDOVER_TTL, pad, sealed=sealed, next=safe_redirect(next_path))
+    ui.navigate.to(f'{kind.start_path}?key={key}')
 
 
-def claim_handover(key: str) -> tuple[str, str] | None:
+def claim_handover(key: str, kind: SessionKind = CUSTOMER) -> tuple[str, str] | None:
     """The session token and the next path that `hand_over_session` left for this pad, once; None when there is no
-    such hand-over in this browser's storage, or it is too old."""
+    such hand-over of this kind in this browser's storage, or it is too old."""
     pad = _secret(key)
-    entry = _kept_for_tab(HANDOVER_KEY, HANDOVER_TTL, pad, drop=True)
+    entry = _kept_for_tab(kind.handover, HANDOVER_TTL, pad, drop=True)
     if entry is None:
         return None
     sealed = bytes.fromhex(entry['sealed'])

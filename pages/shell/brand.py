@@ -27,14 +27,15 @@ def bind_brand() -> None:
     _logo_url = app.add_static_file(local_file=settings.brand_logo) if settings.brand_logo else None
 
 
-def brand_link() -> None:
-    """The header's link to the start page: the logo (its alt text is the utility's name) before the name."""
+def brand_link(home: str = '/') -> None:
+    """The header's link to the start page (`home`: the console's for staff): the logo (its alt text is the utility's
+    name) before the name."""
     name = config.settings.brand_name
     classes = 'text-white text-lg font-bold no-underline'
     if _logo_url is None:
-        ui.link(name, '/').classes(classes).mark('brand')
+        ui.link(name, home).classes(classes).mark('brand')
         return
-    with ui.link(target='/').classes(f'{classes} flex items-center gap-2').mark('brand'):
+    with ui.link(target=home).classes(f'{classes} flex items-center gap-2').mark('brand'):
         logo = ui.element('img').classes('h-8 w-auto').mark('logo')
         logo.props.update(src=_logo_url, alt=name)  # as values, not a props string: the name may hold quotes
         # the link's accessible name is the logo's alt text; the visible name would only repeat it

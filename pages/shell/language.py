@@ -45,18 +45,21 @@ class LocalizedPage(ui.page):
         return QUASAR[texts.current_language()]  # type: ignore[return-value]
 
 
-def language_switch() -> None:
-    """The header's switch to the other language, named in that language (and marked as such for screen readers)."""
+def language_switch(*, for_cabinet: bool = True) -> None:
+    """The header's switch to the other language, named in that language (and marked as such for screen readers).
+    `for_cabinet`: a signed-in customer's cabinet stores the choice too (not from the staff console, whose pages read
+    no customer's session)."""
     other = 'en' if texts.current_language() == 'ru' else 'ru'
     with texts.in_language(other):
         name, action = t('language.name'), t('language.switch')
-    button = ui.button(name, on_click=lambda: _choose(other)).props('flat no-caps color=white').mark('language')
+    button = ui.button(name, on_click=lambda: _choose(other, for_cabinet)).props('flat no-caps color=white')
     button.props.update({'lang': other, 'aria-label': action})
+    button.mark('language')
 
 
-async def _choose(code: str) -> None:
+async def _choose(code: str, for_cabinet: bool) -> None:
     remember_language(code)
-    cabinet = await current_cabinet()
+    cabinet = await current_cabinet() if for_cabinet else None
     if cabinet is not None:
         await language.set_language(cabinet, code)
     # every text on the page is built in one language: the page is built again in the other one

@@ -1,9 +1,11 @@
 """What every request passes: whose IP it is, the security headers of its response, the origins the socket answers,
 and the login wall.
 
-Pages behind login redirect to the login page; the session is our own server-side record. A path no route answers is
-let through to the 404 page, signed in or not: a mistyped or stale link should say «Страница не найдена», not ask for
-a login and then say it. Known pages stay closed unless listed as public."""
+Pages behind login redirect to the login page; the session is our own server-side record. The operator console's pages
+(/staff and below) ask for a staff session and send to /staff/login, every other page for a customer's and sends to
+/login: neither session opens the other's pages. A path no route answers is let through to the 404 page, signed in or
+not: a mistyped or stale link should say «Страница не найдена», not ask for a login and then say it. Known pages stay
+closed unless listed as public."""
 
 from __future__ import annotations
 
@@ -20,9 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pages.session import request_token
+from pages.session import STAFF, kind_of
 from services import config
-from services.identity import sessions
 
 #: paths anyone may open; the session middleware sends everything else to /login
 PUBLIC_PATHS = {
@@ -39,6 +40,11 @@ PUBLIC_PATHS = {
     '/favicon.ico',  # the logo when PORTAL_BRAND_LOGO is set
     '/session/start',  # sets the session cookie after a login (pages/shell/handover.py)
     '/session/end',
+    # the console's own (pages/staff/): its login, the page behind an enrolment link, its cookie's hand-over
+    STAFF.login_path,
+    '/staff/enrol',
+    STAFF.start_path,
+    STAFF.end_path,
     # for the load balancer and Prometheus (pages/shell/probes.py); /metrics answers only PORTAL_METRICS_FROM
     '/healthz',
     '/readyz',
@@ -51,8 +57,9 @@ class SessionMiddleware(BaseHTTPMiddleware):
         path = request.url.path
         if path in PUBLIC_PATHS or path.startswith('/_nicegui') or request.method != 'GET' or not _known(request):
             return await call_next(request)
-        if await sessions.resolve(request_token(request)) is None:
-            return RedirectResponse(f'/login?redirect_to={quote(path)}')
+        kind = kind_of(path)
+        if await kind.resolve(kind.request_token(request)) is None:
+            return RedirectResponse(f'{kind.login_path}?redirect_to={quote(path)}')
         return await call_next(request)
 
 

@@ -13,6 +13,8 @@ from tests.support.paths import ROOT
 
 PAGES = ROOT / 'pages'
 SHARED = ('pages.session', 'pages.widgets')
+#: what the operator console's screens (pages/staff/) sit in
+CONSOLE_FRAME = 'pages.staff.frame'
 #: a Tortoise model's own methods; `get` and `delete` are left out: dicts and NiceGUI elements have them too
 ORM_METHODS = {name for name in dir(Model) if not name.startswith('_')} - {'get', 'delete'}
 
@@ -44,13 +46,15 @@ def imports(tree: ast.Module, *, typing_only: bool = False) -> set[str]:
 
 def allowed(importer: str, imported: str) -> bool:
     """Screens and the shell may use the shared helpers and the shell; widgets only the session; the session no
-    page module. `pages/__init__.py` binds every screen."""
+    page module; the console's screens also the console's frame. `pages/__init__.py` binds every screen."""
     if importer == 'pages':
         return True
     if importer == 'pages.session':
         return False
     if importer == 'pages.widgets':
         return imported == 'pages.session'
+    if importer.startswith('pages.staff.') and imported == CONSOLE_FRAME:
+        return True
     return imported in SHARED or imported == 'pages.shell' or imported.startswith('pages.shell.')
 
 
@@ -121,6 +125,9 @@ def test_the_checks_see_what_they_forbid():
     assert not allowed('pages.settings', 'pages.register')
     assert allowed('pages.settings', 'pages.shell.frame')
     assert not allowed('pages.widgets', 'pages.shell.frame')
+    assert allowed('pages.staff.team', 'pages.staff.frame')
+    assert not allowed('pages.staff.team', 'pages.staff.login')
+    assert not allowed('pages.settings', 'pages.staff.frame')
     assert not allowed('pages.session', 'pages.widgets')
     assert 'refresh_from_db' in ORM_METHODS
     built = ast.parse(
