@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from cli import backup, bills, cabinet, database, demo, imports, outbox, readings
+from cli import backup, bills, cabinet, database, demo, imports, outbox, readings, staff
 from services import config
 from services.texts import in_language, operator_language, t
 
@@ -33,7 +33,7 @@ def parser() -> argparse.ArgumentParser:
     root = _Parser(prog='python main.py', description=t('cli.description'))
     sub = root.add_subparsers(dest='command', title=t('cli.commands'), metavar='COMMAND', parser_class=_Parser)
     sub.add_parser('serve', help=t('cli.help.serve')).set_defaults(func=None)
-    for module in (database, imports, demo, outbox, bills, readings, cabinet, backup):
+    for module in (database, imports, demo, outbox, bills, readings, cabinet, staff, backup):
         module.add_parsers(sub)
     return root
 

@@ -18,8 +18,10 @@ FORBIDDEN = 'У вашей роли нет права на это действи
 def shown(tab: Tab, text: str) -> None:
     """Wait until an update shows `text` in one of the tab's elements (a form's error line, a notification)."""
     tab.wait_for(
-        lambda event, payload: (event == 'update' and any(text in str(element) for element in payload.values()))
-        or (event == 'notify' and text in str(payload)),
+        lambda event, payload: (
+            (event == 'update' and any(text in str(element) for element in payload.values()))
+            or (event == 'notify' and text in str(payload))
+        ),
         what=f'«{text}» on the page',
     )
 
