@@ -98,8 +98,6 @@ STAFF = SessionKind(
 )
 #: how long a hand-over waits for its tab to follow the link
 HANDOVER_TTL = timedelta(minutes=1)
-
-
 #: the personal account the header shows; kept per browser so the choice survives a reload
 ACCOUNT_KEY = 'account'
 #: step 1 of the first entry, kept by the digest of the key in the link its tab follows

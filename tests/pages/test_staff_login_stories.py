@@ -3,10 +3,14 @@ lockout, a replayed code, logout; and the console's session apart from the custo
 
 from __future__ import annotations
 
-from nicegui import ui
+import json
+
+from nicegui import app, ui
+from nicegui.storage import Storage
 from nicegui.testing import User
 
 from models.staff import StaffRole
+from services.staff import sessions
 from tests.support.factories import GOOD
 from tests.support.servers import Mailbox
 from tests.support.staff import enrolled_staff, log_in_staff, staff_signed_in
@@ -123,3 +127,14 @@ async def test_both_sessions_in_one_browser_stay_apart(user: User, mailbox: Mail
     await see(user, 'Вход в личный кабинет')
     await user.open('/staff')
     await see(user, 'Вы вошли как chief')  # nor the customer's logout the staff one
+
+
+async def test_the_staff_token_lives_only_in_an_httponly_cookie_of_its_own(user: User, fake_clock):
+    await staff_signed_in(user, StaffRole.ADMIN)
+    cookies = {cookie.name: cookie for cookie in user.http_client.cookies.jar}
+    assert 'lk_session' not in cookies and cookies['lk_staff'].has_nonstandard_attr('HttpOnly')
+    token = cookies['lk_staff'].value
+    assert (await sessions.resolve(token)).login == 'chief'
+    kept = [json.dumps(dict(storage)) for storage in app.storage._users.values()]
+    kept += [path.read_text(encoding='utf-8') for path in Storage.path.glob('storage-user-*.json')]
+    assert not [text for text in kept if token in text]  # NiceGUI's storage held it only sealed, and no longer
