@@ -138,3 +138,13 @@ async def test_the_staff_token_lives_only_in_an_httponly_cookie_of_its_own(user:
     kept = [json.dumps(dict(storage)) for storage in app.storage._users.values()]
     kept += [path.read_text(encoding='utf-8') for path in Storage.path.glob('storage-user-*.json')]
     assert not [text for text in kept if token in text]  # NiceGUI's storage held it only sealed, and no longer
+
+
+async def test_the_console_speaks_english_on_request(user: User, fake_clock):
+    member = await enrolled_staff('chief')
+    await user.open('/staff/login')
+    user.find(marker='language').click()
+    await see(user, 'Staff sign-in')
+    fill(user, {'Login': 'chief', 'Password': member.password, 'Code from the app': '000000'})
+    user.find(kind=ui.button, content='Sign in').click()
+    await see(user, 'Wrong login, password or code')
