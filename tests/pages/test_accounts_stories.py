@@ -16,7 +16,18 @@ from services.identity import registration
 from tests.support.billing import pdf_text
 from tests.support.factories import GOOD, PHONE, registration_form
 from tests.support.servers import Mailbox
-from tests.support.stories import KURSK, fill, link, local_path, log_in, mail_to, see, signed_in_user, sms_code
+from tests.support.stories import (
+    KURSK,
+    fill,
+    link,
+    local_path,
+    log_in,
+    mail_to,
+    open_account_menu,
+    see,
+    signed_in_user,
+    sms_code,
+)
 from tests.support.waiting import eventually
 
 TVER = '691000000001'
@@ -29,7 +40,7 @@ async def test_first_login_lands_on_the_link_form_and_the_account_appears(user: 
     await link(user, KURSK, '1 234,56')
     await see(user, f'Лицевой счёт {KURSK}', 'Задолженность:', 'Последний счёт: Октябрь 2026', 'Оплатить до 10.11.2026')
     await see(user, 'Счета за 12 месяцев', 'Платежи за 12 месяцев', '14.09.2026')
-    user.find(marker='account-menu').click()
+    open_account_menu(user)
     await see(user, '+Добавить счёт', 'Курск, 305000')
 
 
@@ -40,7 +51,7 @@ async def test_link_a_second_region_by_address_switch_and_keep_the_choice(user: 
     await user.open('/accounts/add')
     await link(user, TVER, '170100, г. ТВЕРЬ,  ул. Советская, д. 3, кв. 41')  # case and spaces do not matter
     await see(user, f'Лицевой счёт {TVER}', 'Тверь, 170100')
-    user.find(marker='account-menu').click()
+    open_account_menu(user)
     user.find(marker=f'switch-{KURSK}').click()
     await see(user, f'Лицевой счёт {KURSK}')
     await user.open('/')

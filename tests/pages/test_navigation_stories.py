@@ -7,7 +7,7 @@ from __future__ import annotations
 from nicegui import ElementFilter, ui
 from nicegui.testing import User
 
-from tests.support.stories import RETRIES, follow, nav_links, see, signed_in_user
+from tests.support.stories import RETRIES, follow, nav_links, open_account_menu, see, signed_in_user
 
 
 def current_sections(user: User) -> dict[str, list[str]]:
@@ -50,7 +50,7 @@ async def test_no_navigation_before_signing_in(user: User):
 
 async def test_the_account_menu_keeps_the_accounts_and_logout_but_not_the_sections(user: User, mailbox):
     await signed_in_user(user, mailbox)
-    user.find(marker='account-menu').click()
+    open_account_menu(user)
     await user.should_see(marker='menu-add-account', retries=RETRIES)
     with user.client:
         (menu,) = ElementFilter(kind=ui.menu, local_scope=False)

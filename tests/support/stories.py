@@ -163,3 +163,9 @@ async def follow(user: User, name: str, bar: str = 'nav') -> None:
     """A click on the bar's link `name`: the browser loads its address."""
     (link,) = [link for link in nav_links(user, bar) if link.name == name]
     await user.open(link.href)
+
+
+def open_account_menu(user: User) -> None:
+    """A click on the account menu: Quasar opens it and tells the server, which builds its items the first time."""
+    user.find(marker='account-menu').click()
+    user.find(marker='account-menu-items').trigger('beforeShow')  # NiceGUI's name for Quasar's before-show
