@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from ipaddress import IPv6Address, ip_address
 from typing import Any
 
@@ -243,10 +243,11 @@ def _moment(field: str, value: object, *, end: bool) -> datetime | None:
 
 
 def _aware(moment: datetime) -> datetime:
-    """A naive moment is on the customers' clock (what the operator reads on every page)."""
-    if moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=clock.local(clock.now()).tzinfo)
+    """The moment in UTC, as stored (SQLite compares the text: another offset would compare wrong); a naive moment
+    is on the customers' clock (what the operator reads on every page)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=clock.local(clock.now()).tzinfo)
+    return moment.astimezone(UTC)
 
 
 def _described(filters: AuditFilters) -> dict[str, object]:

@@ -57,11 +57,12 @@ async def import_upload(
     assert isinstance(kind, str)
     shown = _shown(name, kind)
     refusal = await asyncio.to_thread(_refusal, content, kind)
-    if refusal:
+    if refusal is not None:
+        reason, message = refusal
         size = len(content) if isinstance(content, bytes | bytearray) else None
-        await audit.record('staff_import_refused', staff_id=staff.id, file=shown, kind=kind, size=size, reason=refusal)
-        log.warning('staff %s: upload %s refused: %s', staff.login, shown, refusal)
-        raise InvalidInput({'file': refusal})
+        await audit.record('staff_import_refused', staff_id=staff.id, file=shown, kind=kind, size=size, reason=reason)
+        log.warning('staff %s: upload %s (%s, %s bytes) refused: %s', staff.login, shown, kind, size, reason)
+        raise InvalidInput({'file': message})
     assert isinstance(content, bytes | bytearray)
     report = await _import(bytes(content), kind, shown, progress)
     await audit.record(
@@ -87,20 +88,21 @@ def _shown(name: object, kind: str) -> str:
     return limits.shorten(text, NAME) if text else f'{kind}.csv'
 
 
-def _refusal(content: object, kind: str) -> str | None:
-    """Why the file cannot be imported as `kind` at all, or None. Runs in a thread: it reads the whole file."""
+def _refusal(content: object, kind: str) -> tuple[str, str] | None:
+    """Why the file cannot be imported as `kind` at all (a short reason for the audit, the admin's message), or
+    None. Runs in a thread: it reads the whole file."""
     if not isinstance(content, bytes | bytearray):
-        return t('staff.import.not_file')
+        return 'not_file', t('staff.import.not_file')
     limit = upload_limit()
     if len(content) > limit:
-        return t('staff.import.too_big', size=_megabytes(len(content)), limit=_megabytes(limit))
+        return 'too_big', t('staff.import.too_big', size=_megabytes(len(content)), limit=_megabytes(limit))
     if not content.strip():
-        return t('staff.import.empty')
+        return 'empty', t('staff.import.empty')
     # a NUL never occurs in text: a spreadsheet (.xlsx), an archive or a UTF-16 export
     if b'\x00' in content:
-        return t('staff.import.not_text')
+        return 'not_text', t('staff.import.not_text')
     if (bad := _not_utf8_at(content)) is not None:
-        return t('staff.import.not_utf8', line=content.count(b'\n', 0, bad) + 1)
+        return 'not_utf8', t('staff.import.not_utf8', line=content.count(b'\n', 0, bad) + 1)
     return _header_refusal(bytes(content[:HEAD_BYTES]), kind)
 
 
@@ -119,33 +121,49 @@ def _not_utf8_at(content: bytes | bytearray) -> int | None:
     return None
 
 
-def _header_refusal(head: bytes, kind: str) -> str | None:
+def _header_refusal(head: bytes, kind: str) -> tuple[str, str] | None:
     # the head may end inside a character: what is cut off there is no part of the header
     text = head.decode('utf-8-sig', errors='ignore')
     try:
         header = next((values for _, values in reading.records(io.StringIO(text, newline=''))), None)
     except (reading.UnreadableError, csv.Error) as error:
-        return t('staff.import.bad_header', problem=str(error))
+        return 'bad_header', t('staff.import.bad_header', problem=str(error))
     if header is None:
-        return t('staff.import.empty')
+        return 'empty', t('staff.import.empty')
     header = [name.strip().lower() for name in header]
     # named as the kind: a header of no kind is then compared with the chosen one's columns
     importer, problem = reading.recognise(f'{kind}.csv', header, IMPORTERS)
     if importer is not None and importer.kind != kind:
-        return t('staff.import.other_kind', found=importer.kind, kind=kind)
-    return t('staff.import.bad_header', problem=problem) if problem else None
+        return 'other_kind', t('staff.import.other_kind', found=importer.kind, kind=kind)
+    return ('bad_header', t('staff.import.bad_header', problem=problem)) if problem else None
 
 
 async def _import(content: bytes, kind: str, shown: str, progress: Progress) -> FileReport:
     with tempfile.TemporaryDirectory(prefix='portal-upload-') as folder:
         path = Path(folder) / f'{kind}.csv'
         await asyncio.to_thread(path.write_bytes, content)
-        [report] = (await import_files([path], progress)).files
+        [report] = (await import_files([path], _Renamed(progress, str(path), shown))).files
     # where the server kept the file is no business of the page: the report names the upload
     stored = str(path)
     report.path = shown
     report.errors = [shown + error[len(stored) :] if error.startswith(stored) else error for error in report.errors]
     return report
+
+
+class _Renamed:
+    """The page's progress, its steps naming the upload instead of the temporary file."""
+
+    def __init__(self, progress: Progress, stored: str, shown: str) -> None:
+        self.progress, self.stored, self.shown = progress, stored, shown
+
+    def step(self, description: str, total: int | None) -> None:
+        self.progress.step(description.replace(self.stored, self.shown), total)
+
+    def show(self, completed: int) -> None:
+        self.progress.show(completed)
+
+    def advance(self, steps: int) -> None:
+        self.progress.advance(steps)
 
 
 def _megabytes(size: int) -> str:
