@@ -20,6 +20,7 @@ from ipaddress import IPv6Address, ip_address
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from models.security import AuditEvent
 from models.staff import Staff, StaffRole
@@ -110,7 +111,7 @@ async def export_csv(staff: Staff, filters: AuditFilters) -> AsyncIterator[str]:
     return _batches(query)
 
 
-async def _batches(query: Any) -> AsyncIterator[str]:
+async def _batches(query: QuerySet[AuditEvent]) -> AsyncIterator[str]:
     yield _csv_lines([CSV_COLUMNS])
     after: tuple[datetime, int] | None = None
     while True:
@@ -161,7 +162,7 @@ async def _rows(events: list[AuditEvent]) -> list[AuditRow]:
     ]
 
 
-def _query(filters: AuditFilters) -> Any:
+def _query(filters: AuditFilters) -> QuerySet[AuditEvent]:
     """The filters checked (every field's problem reported at once) and turned into a query."""
     conditions: dict[str, object] = {}
     errors: dict[str, str] = {}

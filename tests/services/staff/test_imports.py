@@ -4,6 +4,7 @@ the database; a bad row is reported as `file:line: reason` and nothing of the fi
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Iterable, Sequence
@@ -194,3 +195,17 @@ async def test_only_an_admin_uploads():
             await import_upload(staff, kind='regions', name='regions.csv', content=csv_bytes(REGIONS_HEADER, REGIONS))
     assert await Region.all().count() == 0
     assert not await AuditEvent.filter(event__startswith='staff_import').exists()
+
+
+async def test_two_clicks_at_once_import_the_file_once(admin):
+    await import_upload(admin, kind='regions', name='regions.csv', content=csv_bytes(REGIONS_HEADER, REGIONS))
+    accounts = csv_bytes(ACCOUNTS_HEADER, ACCOUNTS)
+
+    reports = await asyncio.gather(
+        *(import_upload(admin, kind='accounts', name='accounts.csv', content=accounts) for _ in range(2))
+    )
+    assert sorted((report.status, report.added, report.unchanged) for report in reports) == [
+        ('imported', 0, 3),
+        ('imported', 3, 0),
+    ]
+    assert await Account.all().count() == 3
