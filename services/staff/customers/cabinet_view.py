@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tortoise.expressions import Q
-
 from models.cabinet import Cabinet, CabinetState, Consent, Link, Session
 from models.ebill import EBill
 from models.outbox import OutboxMessage
@@ -23,7 +21,7 @@ from services.identity import auth, sessions
 from services.identity.contacts import mask_email, mask_phone
 from services.messaging.outbox import SMS
 from services.staff import roles
-from services.staff.customers.lookup import addresses, cabinet_of, sees_contacts, shown_email, shown_phone
+from services.staff.customers.lookup import about, addresses, cabinet_of, sees_contacts, shown_email, shown_phone
 
 if TYPE_CHECKING:
     from models.staff import Staff
@@ -205,12 +203,6 @@ async def _sessions(cabinet: Cabinet) -> tuple[SessionRow, ...]:
         )
         for row in rows
     )
-
-
-def about(cabinet: Cabinet) -> Q:
-    """The audit rows about a cabinet: its own, and those of its login typed before any cabinet was known (a
-    locked-out attempt names the login only)."""
-    return Q(cabinet_id=cabinet.id) | Q(cabinet_id=None, login__in=sorted({cabinet.login, cabinet.login_key}))
 
 
 async def _events(cabinet: Cabinet) -> tuple[SecurityEvent, ...]:

@@ -1,10 +1,12 @@
-"""What the console's customer services share: the cabinet a staff member acts on, and contacts as their role shows
-them (a viewer reads masked contacts; an operator, who acts on them, reads them whole)."""
+"""What the console's customer services share: the cabinet a staff member acts on, which audit rows and addresses are
+its, and contacts as their role shows them (a viewer reads masked contacts; an operator, who acts on them, whole)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from tortoise.expressions import Q
 
 from models.cabinet import Cabinet
 from models.ebill import BillDelivery, EBill
@@ -40,6 +42,12 @@ async def cabinet_of(cabinet_id: object, *, for_update: bool = False) -> Cabinet
     if cabinet is None:
         raise CabinetGone(t('staff.customers.error.not_found'))
     return cabinet
+
+
+def about(cabinet: Cabinet) -> Q:
+    """The audit rows about a cabinet: its own, and those of its login typed before any cabinet was known (a
+    locked-out attempt names the login only)."""
+    return Q(cabinet_id=cabinet.id) | Q(cabinet_id=None, login__in=sorted({cabinet.login, cabinet.login_key}))
 
 
 async def addresses(cabinet: Cabinet) -> set[str]:

@@ -36,8 +36,7 @@ from services import clock, config, limits
 from services.errors import InvalidInput
 from services.identity import audit, auth
 from services.staff import roles
-from services.staff.customers.cabinet_view import about
-from services.staff.customers.lookup import REASON, addresses, cabinet_of
+from services.staff.customers.lookup import REASON, about, addresses, cabinet_of
 from services.texts import t
 
 if TYPE_CHECKING:

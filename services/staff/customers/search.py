@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q, Subquery
 
-from models.billing import Region
+from models.billing import Account, Region
 from models.cabinet import Cabinet, Link
 from models.staff import StaffRole
 from services import limits
@@ -88,18 +88,19 @@ def _phone(query: str) -> str | None:
         return None
 
 
-def _matching(query: str) -> Q:
-    """Cabinets any reading of the query finds."""
+def _matching(query: str, region: str | None) -> Q:
+    """Cabinets any reading of the query finds: by their own columns, or by a linked account's number or holder;
+    with a region, only through an account there. Subqueries, not joins: each table is read once, no duplicates."""
     spellings = surname_spellings(query)
-    found = (
-        Q(login_key__startswith=login_key(query))
-        | Q(email__startswith=query.lower())
-        | Q(links__account__number__startswith=query)
-        | Q(surname__in=spellings)
-        | Q(links__account__surname__in=spellings)
-    )
-    phone = _phone(query)
-    return found | Q(phone=phone) if phone else found
+    own = Q(login_key__startswith=login_key(query)) | Q(email__startswith=query.lower()) | Q(surname__in=spellings)
+    if phone := _phone(query):
+        own |= Q(phone=phone)
+    accounts = Account.filter(Q(number__startswith=query) | Q(surname__in=spellings))
+    if region:
+        accounts = accounts.filter(region__code=region)
+        own &= Q(id__in=Subquery(Link.filter(account__region__code=region).values('cabinet_id')))
+    holders = Link.filter(account_id__in=Subquery(accounts.values('id')))
+    return own | Q(id__in=Subquery(holders.values('cabinet_id')))
 
 
 async def search(staff: Staff, query: str, *, region: str | None = None, page: int = 1) -> SearchPage:
@@ -111,13 +112,9 @@ async def search(staff: Staff, query: str, *, region: str | None = None, page: i
     query = ' '.join((query or '').split())
     if not query:
         raise InvalidInput({'query': t('error.required')})
-    found = Cabinet.filter(_matching(query))
-    if region:
-        if not await Region.exists(code=region):
-            raise InvalidInput({'region': t('staff.customers.error.region_unknown')})
-        found = found.filter(links__account__region__code=region)
-    # a cabinet found through several links is one hit: the joins stay inside the subquery
-    cabinets = Cabinet.filter(id__in=Subquery(found.values('id')))
+    if region and not await Region.exists(code=region):
+        raise InvalidInput({'region': t('staff.customers.error.region_unknown')})
+    cabinets = Cabinet.filter(_matching(query, region))
     total = await cabinets.count()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     number = min(_page_number(page), pages)

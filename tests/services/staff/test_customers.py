@@ -259,6 +259,17 @@ async def test_the_view_shows_each_linked_accounts_ebill_and_its_bounces(viewer,
     assert [(row.email, row.last_bounce) for row in masked] == [('s***@example.ru', ''), ('n***@example.ru', '')]
 
 
+async def test_each_list_of_the_view_is_the_latest_few(viewer, fake_clock):
+    cabinet = await make_cabinet('ivanov')
+    for number in range(cabinet_view.EVENTS + 5):
+        await sessions.start(cabinet, f'10.0.0.{number}')
+        await auth.logout(None, cabinet.id)  # an audit row each
+        fake_clock.advance(seconds=1)
+    view = await cabinet_view.cabinet_view(viewer, cabinet.id)
+    assert len(view.sessions) == cabinet_view.SESSIONS and view.sessions[0].ip == '10.0.0.54'
+    assert len(view.events) == cabinet_view.EVENTS and view.events[0].at == clock.now() - timedelta(seconds=1)
+
+
 @pytest.mark.parametrize('crafted', [0, -1, 10**20, '1', None, True, 1.0, [1], {'id': 1}])
 async def test_a_crafted_cabinet_id_is_not_found(viewer, crafted):
     await make_cabinet('ivanov')
