@@ -16,6 +16,7 @@ from services import limits
 from services.errors import NotAllowed
 from services.identity.contacts import mask_email, mask_phone
 from services.staff import roles
+from services.staff.inputs import INT_MAX
 from services.texts import t
 
 if TYPE_CHECKING:
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
 #: the longest reason a staff member gives for an action (unlink, erasure): what the audit log keeps whole
 REASON = limits.SHOWN
-#: the id column is a 32-bit integer: a crafted id beyond it must be «not found», not a database error
-_LARGEST_ID = 2**31 - 1
 
 
 class CabinetGone(NotAllowed):
@@ -32,7 +31,8 @@ class CabinetGone(NotAllowed):
 
 
 def _valid_id(cabinet_id: object) -> bool:
-    return isinstance(cabinet_id, int) and not isinstance(cabinet_id, bool) and 0 < cabinet_id <= _LARGEST_ID
+    # a crafted id (text, a bool, past the column) is «not found», never a database error
+    return isinstance(cabinet_id, int) and not isinstance(cabinet_id, bool) and 0 < cabinet_id <= INT_MAX
 
 
 async def cabinet_of(cabinet_id: object, *, for_update: bool = False) -> Cabinet:

@@ -21,6 +21,7 @@ from services.errors import InvalidInput
 from services.identity.contacts import login_key, normalize_phone, surname_spellings
 from services.staff import roles
 from services.staff.customers.lookup import shown_email, shown_phone
+from services.staff.inputs import whole_number
 from services.texts import t
 
 if TYPE_CHECKING:
@@ -74,11 +75,6 @@ async def regions(staff: Staff) -> list[RegionChoice]:
     return [RegionChoice(code, name) for code, name in rows]
 
 
-def _page_number(page: object) -> int:
-    # a crafted event may send any JSON value: anything but a positive whole number is the first page
-    return page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else 1
-
-
 def _phone(query: str) -> str | None:
     if not any(char.isdigit() for char in query):
         return None
@@ -103,10 +99,10 @@ def _matching(query: str, region: str | None) -> Q:
     return own | Q(id__in=Subquery(holders.values('cabinet_id')))
 
 
-async def search(staff: Staff, query: str, *, region: str | None = None, page: int = 1) -> SearchPage:
+async def search(staff: Staff, query: str, *, region: str | None = None, page: int | str = 1) -> SearchPage:
     """Cabinets whose login, email or linked account number starts with `query`, whose phone is it, or whose
     surname (their own or a linked account holder's) it is; with `region` (a code), only cabinets holding an account
-    there. Ordered by login. Errors at the fields 'query' and 'region'."""
+    there. Ordered by login; a page past the last is the last. Errors at the fields 'query', 'region' and 'page'."""
     roles.require(staff, StaffRole.VIEWER, 'search customers')
     limits.check_text(query=(query, QUERY), region=(region, REGION))
     query = ' '.join((query or '').split())
@@ -117,7 +113,7 @@ async def search(staff: Staff, query: str, *, region: str | None = None, page: i
     cabinets = Cabinet.filter(_matching(query, region))
     total = await cabinets.count()
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(_page_number(page), pages)
+    number = min(whole_number('page', page), pages)
     rows = await cabinets.order_by('login_key', 'id').offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     accounts = await _accounts([cabinet.id for cabinet in rows])
     hits = tuple(

@@ -139,8 +139,9 @@ async def test_search_pages_through_the_cabinets_found(viewer):
     last = await search.search(viewer, 'user', page=3)
     assert [hit.login for hit in last.hits] == ['user40', 'user41', 'user42', 'user43', 'user44']
     assert (await search.search(viewer, 'user', page=99)).page == 3  # past the end: the last page
-    for crafted in ('2', None, True, -1, 0, 2.5, [2]):
-        assert (await search.search(viewer, 'user', page=crafted)).page == 1
+    assert (await search.search(viewer, 'user', page=' 2 ')).page == 2  # as a form's field holds it
+    for crafted in ('two', None, True, -1, 0, 2.5, [2], '9' * 1_000_000):
+        assert set((await refused(search.search(viewer, 'user', page=crafted))).errors) == {'page'}
     nothing = await search.search(viewer, 'nobody')
     assert (nothing.hits, nothing.total, nothing.page, nothing.pages) == ((), 0, 1, 1)
 
