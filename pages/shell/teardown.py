@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from nicegui import Client, app, ui
 
+from services import gc_runtime
+
 
 def bind_teardown() -> None:
     app.on_delete(_after_delete)
@@ -22,6 +24,7 @@ def bind_teardown() -> None:
 def _after_delete(client: Client) -> None:
     # delete handlers run before NiceGUI removes the elements: break the cycles once it has
     asyncio.get_running_loop().call_soon(_break_cycles, list(client.elements.values()))
+    gc_runtime.page_closed(len(Client.instances) - 1)
 
 
 def _break_cycles(elements: Iterable[ui.element]) -> None:
