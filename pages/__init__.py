@@ -12,6 +12,7 @@ from pages.register import first_entry_page, register_page
 from pages.settings import ebill_confirm_page, email_change_page, settings_page
 from pages.shell.accessibility import bind_accessibility
 from pages.shell.language import LocalizedPage, bind_language
+from pages.shell.teardown import bind_teardown
 from pages.staff.enrol import enrol_page
 from pages.staff.home import console_home_page
 from pages.staff.login import staff_login_page
@@ -21,6 +22,7 @@ from pages.staff.team import team_page
 def bind_pages() -> None:
     bind_accessibility()
     bind_language()
+    bind_teardown()
     # <html lang> and Quasar's own texts follow the browser's language
     LocalizedPage('/')(home_page)
     LocalizedPage('/readings')(readings_page)

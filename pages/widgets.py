@@ -10,7 +10,6 @@ from typing import Any
 
 from nicegui import ui
 from nicegui.elements.mixins.disableable_element import DisableableElement
-from nicegui.elements.mixins.text_element import TextElement
 
 from pages.session import client_ip, remember_account, signed_in
 from services import config
@@ -97,15 +96,6 @@ async def busy_while(
             element.props(remove='loading')
         if isinstance(element, DisableableElement):
             element.enable()
-
-
-class TextItem(TextElement):
-    """A list item (Quasar's QItem) whose text is its own, before any children: one element where `ui.item` with a
-    label is two (with a row around a label and a button, four). Every element costs the server ~30 objects and
-    ~5 KiB for as long as the page is open (bench/page_objects.py), and the overview has two dozen such rows."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(tag='q-item', text=text)
 
 
 def notify_error(error: PortalError) -> None:

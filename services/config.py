@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     bill_day: int = Field(default=1, ge=1, le=31)
     #: SMTP connections `send-bills` delivers over at once; also the most bills a SIGKILL can get sent twice
     bill_connections: int = Field(default=4, ge=1, le=32)
+    #: the largest billing CSV an admin may upload in the operator console, in MB (the import command has no limit)
+    import_upload_max_mb: int = Field(default=20, ge=1, le=1024)
     #: the readings submission window, days of the month `FROM-TO` (customers' dates), where a region sets none
     readings_window: str = '15-25'
     #: kWh of one zone since the previous reading above which a submission asks «Проверьте показания» and a

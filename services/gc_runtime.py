@@ -1,13 +1,15 @@
 """The server's garbage collector: how it is tuned for many open pages, and an opt-in log of its pauses.
 
 CPython's cyclic collector stops the event loop while it runs, and a full (gen2) collection walks every tracked object
-in the process. Each open overview page holds tens of thousands of them (elements, their props dicts, closures, the
-socket's state), so with a thousand customers on the portal a full collection stalls every customer's clicks and page
-loads for seconds (docs/operator.md «Capacity of one process», bench/capacity.py measures it).
+in the process. Each open overview page holds about a thousand of them (elements, their props dicts, closures, the
+socket's state), so with thousands of customers on the portal a full collection would stall every customer's clicks
+and page loads for seconds (docs/operator.md «Capacity of one process», bench/capacity.py measures it): the Freezer
+keeps the open pages out of the collections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import gc
 import logging
@@ -24,38 +26,91 @@ SLOW_PAUSE_MS = 20.0
 SUMMARY_SECONDS = 60.0
 
 
-#: gc.set_threshold(gen0, gen1, gen2). CPython's default (700, 10, 10) runs a young collection every 700 new container
-#: objects; with 400 customers on the overview (about 3,700 tracked objects each, 1.5 M in all) its full collections
-#: paused the server for 0.4–0.8 s (1.3 s during churn). 20,000 young objects make young collections rarer (each
-#: 20–70 ms on a loaded 2-core box). The last value stays CPython's 10 on purpose: with 1,000 no full collection ran
-#: any more (longest pause 0.27 s, gen1), but the pages of departed customers are cyclic garbage that only a full
-#: collection frees, and RSS after churn grew 1.53× (bench/capacity.py, 400 customers). CPython still runs a full one
-#: only when the long-lived heap has grown by a quarter since the last.
-THRESHOLDS = (20_000, 10, 10)
+#: gc.set_threshold(gen0, gen1, gen2). A young (gen1) collection walks at most about gen0 × gen1 objects, and with
+#: the Freezer below nothing older is walked any more: 10,000 × 5 bounds every pause but a thaw's. CPython's default
+#: (700, 10, 10) ran a collection every 700 new container objects; (20,000, 10, 10) without the Freezer paused
+#: 150–360 ms in gen1 with 200–400 customers logging in on a loaded 2-core box (bench/capacity.py).
+THRESHOLDS = (10_000, 5, 10)
+#: a thaw (one full collection of everything) once this many pages have closed since the last, or as many as are
+#: open now if more: what closed pages leave in cycles is freed once per turnover of the customers
+THAW_MIN = 500
 _tuned = False
+_freezer: Freezer | None = None
 
 
 def tune_gc(*, log_pauses: bool = False) -> None:
     """Called once by `main.serve()` before the server starts: thresholds now, and once the server has started (the
-    database open, every page module imported) a last full collection and `gc.freeze()`, which moves the ~140,000
-    objects of imports and start-up out of every later collection's scan; they live as long as the process anyway.
-    Measured with bench/capacity.py (bench/README.md)."""
-    global _tuned
+    database open, every page module imported) a last full collection, `gc.freeze()` of the ~140,000 objects of
+    imports and start-up, and the Freezer from then on. Measured with bench/capacity.py (bench/README.md)."""
+    global _tuned, _freezer
     if _tuned:  # NiceGUI's `user` test fixture runs main.py again for every test in one process
         return
     _tuned = True
     from nicegui import app
 
     gc.set_threshold(*THRESHOLDS)
-    app.on_startup(_freeze_startup_objects)
+    _freezer = Freezer()
+    app.on_startup(_freezer.start)
+    app.on_shutdown(_freezer.stop)
     if log_pauses:
         PauseLog().install()
 
 
-def _freeze_startup_objects() -> None:
-    gc.collect()
-    gc.freeze()
-    log.info('gc: %d start-up objects frozen, thresholds %s', gc.get_freeze_count(), gc.get_threshold())
+def page_closed(open_pages: int) -> None:
+    """A page was deleted (pages/shell/teardown.py), `open_pages` are left: counted towards the next thaw."""
+    if _freezer is not None:
+        _freezer.page_closed(open_pages)
+
+
+class Freezer:
+    """Keeps the open pages out of every collection. An open page's elements live as long as its tab, so whatever
+    survives a young collection is frozen right after it (`gc.freeze()`): no later collection walks it, and every
+    pause stays as short as a young collection's however many customers are on the portal (a full collection walked
+    them all: seconds with a thousand customers). Frozen objects are still freed by reference counting, which is how a
+    closed page goes (pages/shell/teardown.py); the little a closed page leaves in reference cycles waits for a thaw:
+    everything unfrozen and collected once, then frozen again — one long pause per turnover of the customers
+    (THAW_MIN) instead of one every time the heap grows by a quarter."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scheduled = False
+        self._closed = 0
+        self._open = 0
+
+    def start(self) -> None:
+        gc.collect()
+        gc.freeze()
+        log.info('gc: %d start-up objects frozen, thresholds %s', gc.get_freeze_count(), gc.get_threshold())
+        self._loop = asyncio.get_running_loop()
+        metrics.watch_gc(self._collected)
+
+    def stop(self) -> None:
+        """At shutdown: the event loop is closing, nothing is frozen any more."""
+        metrics.unwatch_gc(self._collected)
+        self._loop = None
+
+    def page_closed(self, open_pages: int) -> None:
+        self._closed += 1
+        self._open = open_pages
+
+    def _collected(self, generation: int, _seconds: float, _collected: int) -> None:
+        # inside the collection, maybe in another thread (aiosqlite's): freeze after it, on the event loop
+        if generation >= 1 and not self._scheduled and self._loop is not None:
+            self._scheduled = True
+            self._loop.call_soon_threadsafe(self._freeze)
+
+    def _freeze(self) -> None:
+        self._scheduled = False
+        if self._closed >= max(THAW_MIN, self._open):
+            closed, self._closed = self._closed, 0
+            started = time.perf_counter()
+            gc.unfreeze()
+            collected = gc.collect()
+            log.info(
+                'gc: thawed after %d closed pages (%d open): %d objects collected in %.0f ms',
+                closed, self._open, collected, (time.perf_counter() - started) * 1000,
+            )  # fmt: skip
+        gc.freeze()
 
 
 class PauseLog:

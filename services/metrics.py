@@ -97,6 +97,12 @@ def watch_gc(listener: GcListener | None = None) -> None:
         _gc_timer.listeners.append(listener)
 
 
+def unwatch_gc(listener: GcListener) -> None:
+    """`listener` is told of no more collections."""
+    if listener in _gc_timer.listeners:
+        _gc_timer.listeners.remove(listener)
+
+
 class _OutboxGauges:
     """The outbox gauges, read with one query at most every OUTBOX_CACHE_SECONDS, however many scrapes come."""
 

@@ -142,8 +142,11 @@ def fake_clock() -> Iterator[FakeClock]:
 
 
 @pytest.fixture
-async def db(portal_env: config.Settings) -> AsyncIterator[None]:
+async def db(portal_env: config.Settings, request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """The test's database opened in this process, for service tests, with the outbox plug-ins main.py installs."""
+    if 'user' in request.fixturenames:
+        # a story's app opens the database with its workers; a second open drops the pool they are using
+        raise pytest.UsageError('a page story has its database from the `user` fixture: do not ask for `db` too')
     from services.billing import bounces
     from services.db import close_database, open_database
     from services.messaging import outbox

@@ -72,13 +72,13 @@ async def delivery_status(period: str) -> DeliveryStatus:
     return DeliveryStatus(period, {OutboxState(state): count for state, count in rows})
 
 
-async def delivery_failures(period: str) -> list[tuple[str, str, str]]:
-    """(account number, masked address, reason) of the period's bills that failed for good."""
-    rows = (
-        await BillDelivery.filter(bill__period=period, message__state=OutboxState.FAILED)
-        .order_by('id')
-        .values_list('bill__account__number', 'email', 'message__last_error')
-    )
+async def delivery_failures(period: str, limit: int | None = None) -> list[tuple[str, str, str]]:
+    """(account number, masked address, reason) of the period's bills that failed for good, the first `limit` of
+    them (None: all)."""
+    failed = BillDelivery.filter(bill__period=period, message__state=OutboxState.FAILED).order_by('id')
+    if limit is not None:
+        failed = failed.limit(limit)
+    rows = await failed.values_list('bill__account__number', 'email', 'message__last_error')
     return [(number, mask_email(email), error) for number, email, error in rows]
 
 

@@ -34,7 +34,7 @@ from services.errors import InvalidInput, NotAllowed, PortalError, TooManyAttemp
 from services.identity import audit, ratelimit, tokens
 from services.identity.contacts import mask_email, normalize_email
 from services.messaging.notices import send_notice
-from services.texts import t
+from services.texts import in_language, t
 
 EBILL_CONSENT_VERSION = '2026-11'
 CONSENT_KIND = 'ebill'
@@ -172,11 +172,7 @@ async def _turn_off(cabinet: Cabinet, account: Account, ebill: EBill | None, ip:
         return ebill
     if ebill.cabinet_id != cabinet.id:
         return _Refused(NotAllowed(t('ebill.error.not_yours')), 'managed_elsewhere')
-    ebill.enabled, ebill.cabinet_id, ebill.updated_at = False, cabinet.id, clock.now()
-    await ebill.save(update_fields=['enabled', 'cabinet_id', 'updated_at'])
-    if ebill.email_confirmed_at:
-        # bills went to this address, proven when they started; an address never confirmed got none and hears nothing
-        await send_notice(ebill.email, 'ebill_off', number=account.number)
+    await _switch_off(ebill, account)
     await audit.record(
         'ebill_off',
         cabinet_id=cabinet.id,
@@ -185,6 +181,26 @@ async def _turn_off(cabinet: Cabinet, account: Account, ebill: EBill | None, ip:
         account=account.number,
         email=mask_email(ebill.email),
     )
+    return ebill
+
+
+async def _switch_off(ebill: EBill, account: Account) -> None:
+    ebill.enabled, ebill.updated_at = False, clock.now()
+    await ebill.save(update_fields=['enabled', 'updated_at'])
+    if ebill.email_confirmed_at:
+        # bills went to this address, proven when they started; an address never confirmed got none and hears nothing
+        await send_notice(ebill.email, 'ebill_off', number=account.number)
+
+
+async def switch_off_managed(cabinet: Cabinet, account: Account) -> EBill | None:
+    """The console's «turn off» (services/staff): the subscription of `account` that `cabinet` manages goes off as
+    when the customer turns it off, its proven address told in the cabinet's language. Inside the caller's
+    transaction; the caller audits. None when the cabinet manages no subscription of the account that is on."""
+    await Account.select_for_update().get(id=account.id)
+    ebill = await EBill.get_or_none(account_id=account.id, cabinet_id=cabinet.id, enabled=True)
+    if ebill is not None:
+        with in_language(cabinet.language):
+            await _switch_off(ebill, account)
     return ebill
 
 

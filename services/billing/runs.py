@@ -4,7 +4,8 @@ processes each one's scheduler ticks, and one of them dispatches.
 A BillRun row per period is the claim: the first process to insert it runs the dispatch and renews its claim while it
 runs; the others see the claim and wait. A finished run is recorded, so a restart, another process or a late start
 never run the period again. A claim that is not renewed lapses after LEASE (its process was killed or hangs) and the
-next tick anywhere takes it over: the dispatch queues only the bills not queued yet (dispatch.py), so the rest.
+next tick anywhere takes it over: the dispatch queues only the bills not queued yet (dispatch.py), so the rest. An admin
+may start a finished period again from the console (`reopen`), for bills imported after it ran.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from tortoise.exceptions import IntegrityError
 
 from models.ebill import BillRun
 from services import clock
+from services.billing.dispatch import DispatchSummary, dispatch
+from services.progress import SILENT, Progress
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,29 @@ async def claim(period: str, owner: str) -> bool:
     if taken:
         log.warning('bill dispatch %s: taking over a run that stopped before finishing', period)
     return bool(taken)
+
+
+async def reopen(period: str, owner: str) -> bool:
+    """True when `owner` may dispatch a finished `period` again (bills imported after its run): one UPDATE decides
+    between two clicks, as in `claim`."""
+    now = _now()
+    taken = await BillRun.filter(period=period, finished_at__not_isnull=True).update(
+        owner=owner, claimed_until=now + LEASE, started_at=now, finished_at=None, queued=None
+    )
+    return bool(taken)
+
+
+async def run(period: str, owner: str, progress: Progress = SILENT) -> DispatchSummary:
+    """Dispatch `period` under `owner`'s claim (taken already): renewed while it runs, handed back at once when the
+    dispatch fails or is stopped (the next tick anywhere takes it over), recorded when done."""
+    try:
+        async with renewing(period, owner):
+            summary = await dispatch(period, progress=progress)
+    except BaseException:
+        await asyncio.shield(release(period, owner))
+        raise
+    await finish(period, owner, summary.queued)
+    return summary
 
 
 async def is_done(period: str) -> bool:

@@ -3,7 +3,6 @@ itself, once across every portal process (runs.py), and catches up a bill day th
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import logging
 import secrets
@@ -11,7 +10,7 @@ from datetime import date
 
 from services import clock, config
 from services.billing import runs
-from services.billing.dispatch import DispatchSummary, dispatch
+from services.billing.dispatch import DispatchSummary
 from services.billing.periods import previous_period
 from services.periodic import Periodic
 
@@ -53,12 +52,6 @@ class BillScheduler(Periodic):
                 self.dispatched = period
             return None
         log.info('bill day %s: dispatching the bills of %s', today.isoformat(), period)
-        try:
-            async with runs.renewing(period, self.owner):
-                summary = await dispatch(period)
-        except BaseException:
-            await asyncio.shield(runs.release(period, self.owner))
-            raise
-        await runs.finish(period, self.owner, summary.queued)
+        summary = await runs.run(period, self.owner)
         self.dispatched = period
         return summary

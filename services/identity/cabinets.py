@@ -66,12 +66,14 @@ async def cabinet_report(login: str) -> CabinetReport | None:
     )
 
 
-async def unlock(login: str) -> None:
-    """Lift the login lockout (counted per typed login, so also for a login no cabinet has) and a locked state."""
+async def unlock(login: str, *, staff_id: int | None = None) -> None:
+    """Lift the login lockout (counted per typed login, so also for a login no cabinet has) and a locked state.
+    `staff_id`: the console's staff member who did it (None: `cabinet unlock` on the server)."""
     key = login_key(login)
     cabinet = await Cabinet.get_or_none(login_key=key)
     await auth.clear_failures(key)
     if cabinet is not None and cabinet.state == CabinetState.LOCKED:
         cabinet.state = CabinetState.ACTIVE
         await cabinet.save(update_fields=['state'])
-    await audit.record('unlock', cabinet_id=cabinet.id if cabinet else None, login=key, by='operator')
+    cabinet_id = cabinet.id if cabinet else None
+    await audit.record('unlock', cabinet_id=cabinet_id, login=key, staff_id=staff_id, by='operator')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -13,6 +14,8 @@ from services.errors import InvalidInput
 from services.texts import t
 
 _LOGIN = re.compile(r'[^\W\d_][\w.\-]{2,31}')
+#: the е of a surname each tried as ё too (2**4 spellings): billing writes «Семёнов» or «Семенов»
+_YO_PLACES = 4
 
 
 def login_key(login: str) -> str:
@@ -67,6 +70,19 @@ def fold_text(text: str) -> str:
     """How surnames and addresses are compared: case, ё/е and runs of whitespace (NBSP too) folded;
     punctuation stays significant."""
     return ' '.join(text.casefold().replace('ё', 'е').split())
+
+
+def surname_spellings(surname: str) -> set[str]:
+    """The spellings that `fold_text` makes this surname, to look it up by: SQL compares Cyrillic case-sensitively on
+    SQLite, so every spelling billing may have is asked for by name (lower, Capitalised, UPPER, Title-Cased-Double, with
+    ё in place of each of the first few е)."""
+    folded = fold_text(surname)
+    places = [index for index, letter in enumerate(folded) if letter == 'е'][:_YO_PLACES]
+    spellings = set()
+    for chosen in itertools.chain.from_iterable(itertools.combinations(places, n) for n in range(len(places) + 1)):
+        word = ''.join('ё' if index in chosen else letter for index, letter in enumerate(folded))
+        spellings |= {word, word.capitalize(), word.upper(), word.title()}
+    return spellings
 
 
 def mask_phone(phone: str) -> str:

@@ -46,6 +46,12 @@ def test_link_two_regions_switch_and_download_a_bill(start_portal, page: Page, m
         page.locator('[aria-label^="PDF"]').first.click()
     text = '\n'.join(p.extract_text() for p in PdfReader(io.BytesIO(download.value.path().read_bytes())).pages)
     assert '461000000001' in text and '1 756,05' in text.replace('\u00a0', ' ')
+    # a row of the 12 months: its button is plain HTML in the history, whose one listener sends the row's period
+    oldest = page.get_by_role('listitem').get_by_role('button', name=re.compile('^PDF ')).last
+    period = oldest.get_attribute('data-period')
+    with page.expect_download() as download:
+        oldest.click()
+    assert download.value.suggested_filename == f'schet-461000000001-{period}.pdf'
     page.goto(f'{portal.url}/settings')
     expect(page.get_by_text('Привязанные лицевые счета')).to_be_visible()
     screenshot(page, 'settings')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from nicegui import app, ui
 from nicegui.testing import User
@@ -11,9 +13,22 @@ from models.cabinet import Cabinet, Link
 from models.ebill import EBill
 from services import clock
 from services.identity import registration
+from tests.support.billing import pdf_text
 from tests.support.factories import GOOD, PHONE, registration_form
 from tests.support.servers import Mailbox
-from tests.support.stories import KURSK, fill, link, local_path, log_in, mail_to, see, signed_in_user, sms_code
+from tests.support.stories import (
+    KURSK,
+    fill,
+    link,
+    local_path,
+    log_in,
+    mail_to,
+    open_account_menu,
+    see,
+    signed_in_user,
+    sms_code,
+)
+from tests.support.waiting import eventually
 
 TVER = '691000000001'
 TVER_ADDRESS = '170100, г. Тверь, ул. Советская, д. 3, кв. 41'
@@ -25,7 +40,7 @@ async def test_first_login_lands_on_the_link_form_and_the_account_appears(user: 
     await link(user, KURSK, '1 234,56')
     await see(user, f'Лицевой счёт {KURSK}', 'Задолженность:', 'Последний счёт: Октябрь 2026', 'Оплатить до 10.11.2026')
     await see(user, 'Счета за 12 месяцев', 'Платежи за 12 месяцев', '14.09.2026')
-    user.find(marker='account-menu').click()
+    open_account_menu(user)
     await see(user, '+Добавить счёт', 'Курск, 305000')
 
 
@@ -36,7 +51,7 @@ async def test_link_a_second_region_by_address_switch_and_keep_the_choice(user: 
     await user.open('/accounts/add')
     await link(user, TVER, '170100, г. ТВЕРЬ,  ул. Советская, д. 3, кв. 41')  # case and spaces do not matter
     await see(user, f'Лицевой счёт {TVER}', 'Тверь, 170100')
-    user.find(marker='account-menu').click()
+    open_account_menu(user)
     user.find(marker=f'switch-{KURSK}').click()
     await see(user, f'Лицевой счёт {KURSK}')
     await user.open('/')
@@ -50,6 +65,26 @@ async def test_bill_pdf_downloads(user: User, mailbox, billing):
     user.find(marker='pdf-2026-10').click()
     response = await user.download.next(timeout=20)  # the PDF renders in a thread: a loaded box needs more than 1 s
     assert response.content.startswith(b'%PDF')
+
+
+async def test_a_bill_of_the_history_downloads_and_crafted_periods_do_nothing(user: User, mailbox, billing, caplog):
+    await signed_in_user(user, mailbox)
+    await link(user, KURSK, '1234.56')
+    await see(user, 'Октябрь 2026: ', 'Сентябрь 2026: ')
+    history = user.find(marker='history')
+    # what the browser sends for a click on a row's «PDF» (the page's listener reads the button's data-period)
+    history.trigger('click', '2026-09')
+    response = await user.download.next(timeout=20)
+    assert response.content.startswith(b'%PDF')
+    assert 'Сентябрь 2026' in pdf_text(response.content)
+    # a crafted event: not a period, not text, 1 MB — nothing is rendered, the log says what came
+    with caplog.at_level(logging.WARNING, 'portal.pages'):
+        for args in ('x' * 1_000_000, {'period': '2026-09'}, [], '2026-9'):
+            history.trigger('click', args)
+        refused = 'a bill PDF asked for with a period that is not one'
+        await eventually(lambda: caplog.text.count(refused) == 4, what='four refusals in the log')
+    await user.should_not_see('Платёжного документа за этот период нет.')
+    assert len(user.download.http_responses) == 1
 
 
 @pytest.mark.parametrize(

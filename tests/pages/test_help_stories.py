@@ -76,7 +76,7 @@ async def test_a_registration_awaiting_its_email_points_to_the_spam_folder(user:
     await see(user, 'Регистрация ещё не подтверждена', 'Проверьте папку «Спам»')
 
 
-async def test_a_password_reset_points_to_the_spam_folder(user: User, db):
+async def test_a_password_reset_points_to_the_spam_folder(user: User):
     await make_cabinet('ivanov')
     await user.open('/forgot')
     fill(user, {'Логин': 'ivanov'})

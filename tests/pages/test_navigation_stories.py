@@ -7,59 +7,50 @@ from __future__ import annotations
 from nicegui import ElementFilter, ui
 from nicegui.testing import User
 
-from tests.support.stories import RETRIES, see, signed_in_user
-
-SECTIONS = ('home', 'readings', 'settings')
+from tests.support.stories import RETRIES, follow, nav_links, open_account_menu, see, signed_in_user
 
 
 def current_sections(user: User) -> dict[str, list[str]]:
-    """Per bar (header, bottom), the sections marked as the current page."""
-    return {
-        bar: [
-            name
-            for name in SECTIONS
-            for link in user.find(marker=f'{bar}-{name}').elements
-            if link.props.get('aria-current') == 'page'
-        ]
-        for bar in ('nav', 'bottom-nav')
-    }
+    """Per bar (header, bottom), the links marked as the current page."""
+    return {bar: [link.name for link in nav_links(user, bar) if link.current] for bar in ('nav', 'bottom-nav')}
 
 
 def hrefs(user: User, bar: str) -> list[str]:
-    return [user.find(marker=f'{bar}-{name}').elements.pop().props['href'] for name in SECTIONS]
+    return [link.href for link in nav_links(user, bar)]
 
 
 async def test_the_navigation_shows_the_three_sections_and_marks_the_current_one(user: User, mailbox):
     await signed_in_user(user, mailbox)
     await see(user, 'Главная', 'Показания', 'Настройки')
     assert hrefs(user, 'nav') == hrefs(user, 'bottom-nav') == ['/', '/readings', '/settings']
-    landmarks = [element for element in user.find(kind=ui.element).elements if element.tag == 'nav']
+    assert [link.name for link in nav_links(user)] == ['Главная', 'Показания', 'Настройки']
+    landmarks = [element for element in user.find(kind=ui.html).elements if element.props['tag'] == 'nav']
     assert [nav.props['aria-label'] for nav in landmarks] == ['Разделы личного кабинета'] * 2
-    assert current_sections(user) == {'nav': ['home'], 'bottom-nav': ['home']}
+    assert current_sections(user) == {'nav': ['Главная'], 'bottom-nav': ['Главная']}
 
-    user.find(marker='nav-readings').click()
+    await follow(user, 'Показания')
     await see(user, 'Добавьте лицевой сч')
-    assert current_sections(user) == {'nav': ['readings'], 'bottom-nav': ['readings']}
+    assert current_sections(user) == {'nav': ['Показания'], 'bottom-nav': ['Показания']}
 
-    user.find(marker='bottom-nav-settings').click()
+    await follow(user, 'Настройки', 'bottom-nav')
     await see(user, 'Привязанные лицевые счета')
-    assert current_sections(user) == {'nav': ['settings'], 'bottom-nav': ['settings']}
+    assert current_sections(user) == {'nav': ['Настройки'], 'bottom-nav': ['Настройки']}
 
-    user.find(marker='nav-home').click()
+    await follow(user, 'Главная')
     await see(user, 'Вы вошли как ivanov')
-    assert current_sections(user) == {'nav': ['home'], 'bottom-nav': ['home']}
+    assert current_sections(user) == {'nav': ['Главная'], 'bottom-nav': ['Главная']}
 
 
 async def test_no_navigation_before_signing_in(user: User):
     await user.open('/login')
     await see(user, 'Вход в личный кабинет')
     for bar in ('nav', 'bottom-nav'):
-        await user.should_not_see(marker=f'{bar}-settings', retries=RETRIES)
+        await user.should_not_see(marker=bar, retries=RETRIES)
 
 
 async def test_the_account_menu_keeps_the_accounts_and_logout_but_not_the_sections(user: User, mailbox):
     await signed_in_user(user, mailbox)
-    user.find(marker='account-menu').click()
+    open_account_menu(user)
     await user.should_see(marker='menu-add-account', retries=RETRIES)
     with user.client:
         (menu,) = ElementFilter(kind=ui.menu, local_scope=False)

@@ -11,7 +11,7 @@ from models.billing import Account, Region
 from models.cabinet import Cabinet
 from models.readings import Meter, Reading, ReadingSource, ReadingStatus
 from tests.support.factories import SERIAL, add_reading, add_tariff, link_accounts, make_meter
-from tests.support.stories import KURSK, RETRIES, not_see, see, signed_in_user
+from tests.support.stories import KURSK, RETRIES, follow, not_see, see, signed_in_user
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ async def field_says(user: User, field: str, text: str) -> None:
 
 async def test_a_customer_submits_both_zones_and_sees_the_acknowledgement(user: User, meter):
     await user.open('/')
-    user.find(marker='nav-readings').click()
+    await follow(user, 'Показания')
     await see(user, f'Счётчик № {SERIAL}', 'Зоны: день, ночь', 'Последние принятые показания 20.10.2026')
     await see(user, 'сняты контролёром', 'день: 12000, ночь: 5000')
     type_reading(user, '12120', '5050,5')
@@ -127,7 +127,7 @@ async def test_a_rejected_reading_shows_billings_reason_in_the_history(user: Use
         status=ReadingStatus.REJECTED,
         reason='Показания меньше контрольных',
     )
-    user.find(marker='bottom-nav-readings').click()  # the phone's bar at the bottom
+    await follow(user, 'Показания', 'bottom-nav')  # the phone's bar at the bottom
     await see(
         user, f'История показаний счётчика № {SERIAL}', 'Сентябрь 2026', 'отклонено: Показания меньше контрольных'
     )

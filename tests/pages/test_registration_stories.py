@@ -13,6 +13,7 @@ from tests.support.stories import (
     log_in,
     mail_to,
     not_see,
+    open_account_menu,
     registration_fields,
     save_first_entry,
     see,
@@ -38,7 +39,7 @@ async def test_register_by_login_confirm_by_email_then_log_in_and_out(user: User
     await see(user, 'Регистрация подтверждена')
     await log_in(user, 'ivanov')
     await see(user, 'Вы вошли как ivanov')
-    user.find(marker='account-menu').click()
+    open_account_menu(user)
     user.find(marker='logout').click()
     await see(user, 'Вход в личный кабинет')
     await user.open('/')

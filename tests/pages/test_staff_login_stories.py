@@ -14,7 +14,7 @@ from services.staff import sessions
 from tests.support.factories import GOOD
 from tests.support.servers import Mailbox
 from tests.support.staff import enrolled_staff, log_in_staff, staff_signed_in
-from tests.support.stories import fill, log_in, not_see, registered, see
+from tests.support.stories import fill, log_in, not_see, open_account_menu, registered, see
 
 FAILED = 'Неверный логин, пароль или код'
 
@@ -122,7 +122,7 @@ async def test_both_sessions_in_one_browser_stay_apart(user: User, mailbox: Mail
     await staff_signed_in(user, StaffRole.VIEWER)
     await user.open('/')
     await see(user, 'Вы вошли как ivanov')  # the staff login did not end the customer's session
-    user.find(marker='account-menu').click()
+    open_account_menu(user)
     user.find(marker='logout').click()
     await see(user, 'Вход в личный кабинет')
     await user.open('/staff')

@@ -4,10 +4,13 @@ recent bills for the browser suite, whose server runs on the wall clock."""
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+import pypdf
 
 REGIONS_HEADER = ('code', 'name')
 ACCOUNTS_HEADER = ('number', 'region', 'surname', 'address', 'email')
@@ -138,3 +141,9 @@ def recent_billing_files(folder: Path) -> list[str]:
         ),
         str(write_csv(folder / 'bills.csv', BILLS_HEADER, bills)),
     ]
+
+
+def pdf_text(pdf: bytes) -> str:
+    """All pages' text as a reader copies it (reportlab prints a non-breaking space as a plain one)."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return '\n'.join(page.extract_text() for page in reader.pages).replace('\u00a0', ' ')

@@ -4,7 +4,9 @@ the mail and SMS a step sends, and the usual ways into a cabinet."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from email.message import EmailMessage
+from html.parser import HTMLParser
 
 from nicegui import ui
 from nicegui.testing import User
@@ -112,3 +114,58 @@ async def link(user: User, number: str, proof: str) -> None:
     await see(user, 'Номер лицевого счёта')
     fill(user, {'Номер лицевого счёта': number, 'Подтверждение': proof})
     user.find(kind=ui.button, content='Добавить').click()
+
+
+@dataclass(frozen=True)
+class NavLink:
+    href: str
+    name: str
+    current: bool
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[NavLink] = []
+        self._open: dict[str, str | None] | None = None
+        self._text: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == 'a':
+            self._open, self._text = dict(attrs), []
+        elif dict(attrs).get('aria-hidden') == 'true':
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == 'a' and self._open is not None:
+            current = self._open.get('aria-current') == 'page'
+            self.links.append(NavLink(self._open['href'] or '', ''.join(self._text).strip(), current))
+            self._open = None
+        elif tag == 'i' and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None and not self._hidden:
+            self._text.append(data)
+
+
+def nav_links(user: User, bar: str = 'nav') -> list[NavLink]:
+    """The links of a navigation bar ('nav' in the header, 'bottom-nav' on a phone) as a screen reader gets them:
+    the bar is one element of HTML (pages/shell/navigation.py)."""
+    (landmark,) = user.find(marker=bar).elements
+    parser = _Links()
+    parser.feed(landmark.content)
+    return parser.links
+
+
+async def follow(user: User, name: str, bar: str = 'nav') -> None:
+    """A click on the bar's link `name`: the browser loads its address."""
+    (link,) = [link for link in nav_links(user, bar) if link.name == name]
+    await user.open(link.href)
+
+
+def open_account_menu(user: User) -> None:
+    """A click on the account menu: Quasar opens it and tells the server, which builds its items the first time."""
+    user.find(marker='account-menu').click()
+    user.find(marker='account-menu-items').trigger('beforeShow')  # NiceGUI's name for Quasar's before-show

@@ -38,17 +38,18 @@ from services.billing.imports.tariffs import Tariffs
 from services.progress import SILENT, Progress
 from services.texts import t
 
-__all__ = ['FileReport', 'ImportReport', 'import_files']
+__all__ = ['IMPORTERS', 'KINDS', 'FileReport', 'ImportReport', 'import_files']
 
 log = logging.getLogger(__name__)
 
 #: in dependency order: a file's rows are checked against what the files before it stored
-_IMPORTERS: list[type[Importer]] = [Regions, Tariffs, Accounts, Meters, Readings, Payments, Bills]
-_KINDS = [importer.kind for importer in _IMPORTERS]
+IMPORTERS: list[type[Importer]] = [Regions, Tariffs, Accounts, Meters, Readings, Payments, Bills]
+#: the kinds of file, in that order (regions, tariffs, accounts, meters, readings, payments, bills)
+KINDS = [importer.kind for importer in IMPORTERS]
 
 
 async def import_files(paths: Sequence[str | Path], progress: Progress = SILENT) -> ImportReport:
-    """Import the given CSV files, each whole or not at all, in the order of _IMPORTERS."""
+    """Import the given CSV files, each whole or not at all, in the order of IMPORTERS."""
     report = ImportReport()
     recognised: list[tuple[type[Importer], FileReport, list[str]]] = []
     for path in map(str, paths):
@@ -59,7 +60,7 @@ async def import_files(paths: Sequence[str | Path], progress: Progress = SILENT)
         except UnreadableError as error:
             _mark_unreadable(file_report, str(error))
             continue
-        importer, problem = reading.recognise(path, header, _IMPORTERS)
+        importer, problem = reading.recognise(path, header, IMPORTERS)
         if importer is None:
             _mark_unreadable(file_report, problem)
         elif problem:
@@ -70,8 +71,8 @@ async def import_files(paths: Sequence[str | Path], progress: Progress = SILENT)
             recognised.append((importer, file_report, header))
 
     directory = Directory()
-    recognised.sort(key=lambda item: _IMPORTERS.index(item[0]))
-    report.files.sort(key=lambda item: -1 if item.kind is None else _KINDS.index(item.kind))
+    recognised.sort(key=lambda item: IMPORTERS.index(item[0]))
+    report.files.sort(key=lambda item: -1 if item.kind is None else KINDS.index(item.kind))
     for importer, file_report, header in recognised:
         await _import_file(importer(directory, file_report, header), progress)
     return report

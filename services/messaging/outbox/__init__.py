@@ -1,5 +1,6 @@
 """The outbox: every email and SMS is written to the database first (queueing), then delivered by a worker with
-retries (delivery, leases, retry, recorder, worker); emails are built off the event loop (building, processes).
+retries (delivery, leases, retry, recorder, worker); emails are built off the event loop (building, processes). An
+operator reads where it stands (status) and sends a failed message again (requeue).
 
 Other services plug in without the outbox knowing them, installed by main.py (`install(Plugin)`, see plugins): an
 `Attachment` renders a named attachment when the email is built (a bill's PDF is made then, never stored), and an

@@ -1,4 +1,5 @@
-"""What `outbox status` shows: the messages per channel and state, the oldest one waiting, the last that failed."""
+"""What `outbox status` and the console's outbox dashboard show: the messages per channel and state, the oldest one
+waiting, the last that failed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from services.messaging.outbox import store
 CHANNELS = (store.EMAIL, store.SMS)
 #: in the order a message goes through them
 STATES = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.SENT, OutboxState.FAILED)
-#: the failed messages the status lists, newest first
+#: the failed messages `outbox status` lists, newest first
 RECENT_FAILED = 5
 
 
@@ -50,16 +51,17 @@ class OutboxStatus:
         return self.counts.get((channel, state), 0)
 
 
-async def read_status() -> OutboxStatus:
+async def read_status(failed: int = RECENT_FAILED) -> OutboxStatus:
+    """The counts, the oldest message waiting and the last `failed` messages that failed for good."""
     rows = (
         await OutboxMessage.annotate(count=Count('id'))
         .group_by('channel', 'state')
         .values_list('channel', 'state', 'count')
     )
     oldest = await OutboxMessage.filter(state=OutboxState.PENDING).order_by('created_at', 'id').first()
-    failed = await OutboxMessage.filter(state=OutboxState.FAILED).order_by('-id').limit(RECENT_FAILED)
+    recent = await OutboxMessage.filter(state=OutboxState.FAILED).order_by('-id').limit(failed)
     return OutboxStatus(
         counts={(channel, OutboxState(state)): count for channel, state, count in rows},
         oldest_pending=ListedMessage.of(oldest) if oldest is not None else None,
-        recent_failed=[ListedMessage.of(message) for message in failed],
+        recent_failed=[ListedMessage.of(message) for message in recent],
     )

@@ -15,7 +15,7 @@ from services.accounts.overview import bill_pdf, format_money
 from services.billing.bill_pdf import FONTS, _SharedSubsetFont, _slim, render_bill
 from services.billing.imports import import_files
 from services.errors import InvalidInput, NotAllowed
-from tests.support.billing import write_billing_files
+from tests.support.billing import pdf_text, write_billing_files
 from tests.support.factories import make_cabinet
 
 BILL = {
@@ -32,12 +32,6 @@ BILL = {
     'amount_due': Decimal('1757.78'),
     'due_date': date(2026, 11, 10),
 }
-
-
-def pdf_text(pdf: bytes) -> str:
-    """All pages' text as a reader copies it (reportlab prints a non-breaking space as a plain one)."""
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    return '\n'.join(page.extract_text() for page in reader.pages).replace('\u00a0', ' ')
 
 
 def money(value: str) -> str:

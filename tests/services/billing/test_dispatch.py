@@ -5,11 +5,9 @@ server's own monthly run is in test_scheduler.py."""
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import date
 from decimal import Decimal
 
-import pypdf
 import pytest
 from aiosmtpd.controller import Controller
 from tortoise.exceptions import IntegrityError
@@ -21,6 +19,7 @@ from services import clock
 from services.accounts import overview
 from services.billing import delivery, dispatch
 from services.messaging import outbox
+from tests.support.billing import pdf_text
 from tests.support.delivery import deliver
 from tests.support.factories import EMAIL, NUMBER, PERIOD, PHONE, make_cabinet, subscriber
 from tests.support.servers import REJECTED, Mailbox, _Handler, free_port
@@ -35,10 +34,6 @@ async def delivery_states() -> dict[str, str]:
     """Account number → state of its bill's delivery (its outbox message's)."""
     rows = await BillDelivery.all().values_list('bill__account__number', 'message__state')
     return dict(rows)
-
-
-def pdf_text(pdf: bytes) -> str:
-    return '\n'.join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages).replace(NBSP, ' ')
 
 
 async def test_a_subscriber_gets_the_overview_pdf_with_a_short_email(mailbox):

@@ -15,6 +15,9 @@ from services.staff import accounts, enrolment, login, sessions
 from services.staff.roles import StaffForbidden
 from tests.support.staff import enrolled_staff, token_of
 
+#: on the fake clock (20 November 2026, 10:00 UTC): the tests compute the app's codes for it
+pytestmark = pytest.mark.usefixtures('db', 'fake_clock')
+
 FORBIDDEN = 'У вашей роли нет права на это действие.'
 
 

@@ -12,6 +12,9 @@ from tests.support.factories import GOOD
 from tests.support.forms import BUDGET, LoopCpu
 from tests.support.staff import StaffMember, enrolled_staff, token_of
 
+#: on the fake clock (20 November 2026, 10:00 UTC): the tests compute the app's codes for it
+pytestmark = pytest.mark.usefixtures('db', 'fake_clock')
+
 MEGABYTE = 'я' * 1_000_000
 
 

@@ -16,6 +16,9 @@ from services.staff import accounts, enrolment, sessions
 from tests.support.factories import GOOD
 from tests.support.staff import app_code, token_of
 
+#: on the fake clock (20 November 2026, 10:00 UTC): the tests compute the app's codes for it
+pytestmark = pytest.mark.usefixtures('db', 'fake_clock')
+
 EXPIRED = 'Срок ссылки для подключения истёк. Попросите администратора выдать новую.'
 INVALID = (
     'Ссылка для подключения недействительна: она уже использована или заменена новой. '

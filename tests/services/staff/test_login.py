@@ -14,6 +14,9 @@ from services.staff import accounts, login, sessions
 from tests.support.factories import GOOD
 from tests.support.staff import app_code, enrolled_staff, token_of
 
+#: on the fake clock (20 November 2026, 10:00 UTC): the tests compute the app's codes for it
+pytestmark = pytest.mark.usefixtures('db', 'fake_clock')
+
 FAILED = 'Неверный логин, пароль или код'
 IP = '10.0.0.7'
 

@@ -3,12 +3,17 @@ the customers' sessions."""
 
 from __future__ import annotations
 
+import pytest
+
 from models.staff import Staff, StaffRole, StaffSession
 from services.identity import housekeeping, tokens
 from services.identity import sessions as customer_sessions
 from services.staff import accounts, sessions
 from tests.support.factories import make_cabinet
 from tests.support.staff import enrolled_staff
+
+#: on the fake clock (20 November 2026, 10:00 UTC): the tests compute the app's codes for it
+pytestmark = pytest.mark.usefixtures('db', 'fake_clock')
 
 
 async def chief() -> Staff:

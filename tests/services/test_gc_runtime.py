@@ -1,0 +1,53 @@
+"""The Freezer: survivors of a young collection are frozen, closed pages are counted towards one thaw per turnover."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+from services import gc_runtime
+from services.gc_runtime import THAW_MIN, Freezer
+
+
+class Page:
+    """Stands for an open page's objects: a reference cycle, as NiceGUI's elements leave some."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def settle() -> None:
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+async def test_survivors_are_frozen_after_a_young_collection_and_a_turnover_thaws_them():
+    freezer = Freezer()
+    try:
+        freezer.start()
+        frozen = gc.get_freeze_count()
+        pages = [Page() for _ in range(100)]
+        gc.collect(1)  # a young collection: the pages survive it
+        await settle()
+        assert gc.get_freeze_count() >= frozen + 100
+        assert all(gc.is_tracked(page) for page in pages)
+
+        # the pages close; their cycles stay frozen until as many pages closed as THAW_MIN
+        del pages
+        for _ in range(THAW_MIN - 1):
+            freezer.page_closed(open_pages=10)
+        gc.collect(1)
+        await settle()
+        assert any(type(thing) is Page for thing in gc.get_objects()) is False  # frozen: not even listed
+        freezer.page_closed(open_pages=10)
+        gc.collect(1)
+        await settle()
+        gc.unfreeze()
+        assert not [thing for thing in gc.get_objects() if type(thing) is Page]  # the thaw collected them
+    finally:
+        freezer.stop()
+        gc.unfreeze()
+
+
+def test_page_closed_is_harmless_before_the_server_tunes_the_collector():
+    gc_runtime.page_closed(open_pages=3)  # the `user` fixture's pages close without a Freezer
