@@ -27,10 +27,10 @@ SUMMARY_SECONDS = 60.0
 
 
 #: gc.set_threshold(gen0, gen1, gen2). A young (gen1) collection walks at most about gen0 × gen1 objects, and with
-#: the Freezer below nothing older is walked any more: 10,000 × 5 bounds every pause but a thaw's. CPython's default
-#: (700, 10, 10) ran a collection every 700 new container objects; (20,000, 10, 10) without the Freezer paused
-#: 150–360 ms in gen1 with 200–400 customers logging in on a loaded 2-core box (bench/capacity.py).
-THRESHOLDS = (10_000, 5, 10)
+#: the Freezer below nothing older is walked but at a thaw: 5,000 × 4 keeps them near 50 ms on a loaded 2-core box
+#: (bench/capacity.py, 400 customers: longest 52–61 ms; 10,000 × 5: 114–125 ms; (20,000, 10, 10) without the
+#: Freezer: 150–360 ms in gen1 and 0.7 s in churn). CPython's default is (700, 10, 10).
+THRESHOLDS = (5_000, 4, 10)
 #: a thaw (one full collection of everything) once this many pages have closed since the last, or as many as are
 #: open now if more: what closed pages leave in cycles is freed once per turnover of the customers
 THAW_MIN = 500
