@@ -30,10 +30,7 @@ async def start(staff: Staff, ip: str | None) -> str:
 async def resolve(token: str | None) -> Staff | None:
     """The staff member behind a session token while the session is live and they may still work: not disabled,
     enrolled (a new enrolment link ends their sessions anyway). Re-read at every call, role included."""
-    if not tokens.well_formed(token):
-        return None
-    assert token is not None
-    session = await StaffSession.get_or_none(id=tokens.digest(token), ended_at=None).prefetch_related('staff')
+    session = await _open_session(token)
     if session is None:
         return None
     now = clock.now()
@@ -50,14 +47,19 @@ async def resolve(token: str | None) -> Staff | None:
 
 async def end(token: str | None) -> Staff | None:
     """End this session (a logout); the staff member it was of, or None when it was not live."""
-    if not tokens.well_formed(token):
-        return None
-    assert token is not None
-    session = await StaffSession.get_or_none(id=tokens.digest(token), ended_at=None).prefetch_related('staff')
+    session = await _open_session(token)
     if session is None:
         return None
     await StaffSession.filter(id=session.id, ended_at=None).update(ended_at=clock.now())
     return session.staff
+
+
+async def _open_session(token: str | None) -> StaffSession | None:
+    """The session of a well-formed token, not ended, with its staff member."""
+    if not tokens.well_formed(token):
+        return None
+    assert token is not None
+    return await StaffSession.get_or_none(id=tokens.digest(token), ended_at=None).prefetch_related('staff')
 
 
 async def end_all(staff_id: int) -> int:
