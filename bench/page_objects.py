@@ -202,7 +202,9 @@ def main() -> int:
         Storage.path = folder / 'storage'  # as NiceGUI's pytest plugin does: browser storage in the temporary folder
         app.storage = Storage()
         from bench.capacity import seed
-        from services import config
+        from services import config, gc_runtime
+
+        gc_runtime.leave_untuned()  # its freezing would hide objects from the count
 
         config.load(demo=True, database_url=database_url)
         t0 = time.monotonic()

@@ -56,6 +56,13 @@ def tune_gc(*, log_pauses: bool = False) -> None:
         PauseLog().install()
 
 
+def leave_untuned() -> None:
+    """For counting objects (bench/page_objects.py): the server that starts next keeps CPython's collector as it is,
+    freezing nothing that the count should see."""
+    global _tuned
+    _tuned = True
+
+
 def page_closed(open_pages: int) -> None:
     """A page was deleted (pages/shell/teardown.py), `open_pages` are left: counted towards the next thaw."""
     if _freezer is not None:

@@ -159,6 +159,18 @@ async def db(portal_env: config.Settings, request: pytest.FixtureRequest) -> Asy
 
 #: how the run ended, for pytest_unconfigure
 _exit_status = 0
+#: the test each thread was first seen after, for pytest_unconfigure to name
+_thread_origin: dict[int, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _note_new_threads(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.ident is not None:
+            _thread_origin.setdefault(thread.ident, request.node.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -182,7 +194,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ]
     for thread in waiting:
         thread.join(timeout=5)  # one still closing down may end by itself
-    left = [thread.name for thread in waiting if thread.is_alive()]
+    left = [
+        f'{thread.name} (started by {_thread_origin.get(thread.ident or 0, "?")})'
+        for thread in waiting
+        if thread.is_alive()
+    ]
     if left:
         print(f'\nthreads left running after the tests (a connection not closed?): {", ".join(left)}', file=sys.stderr)
         sys.stderr.flush()
