@@ -137,9 +137,9 @@ class CabinetScreen:
         state = t(f'staff.customers.state.{view.state}')
         if view.lockout_left.total_seconds() > 0:
             minutes = math.ceil(view.lockout_left.total_seconds() / 60)
-            state = f'{state}. {tn("staff.customers.locked_left", minutes)}'
+            state = f'{state}; {tn("staff.customers.locked_left", minutes)}'
         elif view.pending_until is not None:
-            state = f'{state}. {t("staff.customers.pending_until", at=_when(view.pending_until))}'
+            state = f'{state}; {t("staff.customers.pending_until", at=_when(view.pending_until))}'
         lines = [
             t('staff.customers.state_line', state=state),
             _contact('staff.customers.email', view.email, view.email_confirmed),
