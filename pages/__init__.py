@@ -13,6 +13,8 @@ from pages.settings import ebill_confirm_page, email_change_page, settings_page
 from pages.shell.accessibility import bind_accessibility
 from pages.shell.language import LocalizedPage, bind_language
 from pages.shell.teardown import bind_teardown
+from pages.staff.customers import customers_page
+from pages.staff.customers_view import cabinet_page
 from pages.staff.enrol import enrol_page
 from pages.staff.home import console_home_page
 from pages.staff.login import staff_login_page
@@ -43,3 +45,5 @@ def bind_pages() -> None:
     LocalizedPage('/staff/login')(staff_login_page)
     LocalizedPage('/staff/enrol')(enrol_page)
     LocalizedPage('/staff/team')(team_page)
+    LocalizedPage('/staff/customers')(customers_page)
+    LocalizedPage('/staff/customers/{cabinet_id}')(cabinet_page)
