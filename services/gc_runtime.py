@@ -31,9 +31,11 @@ SUMMARY_SECONDS = 60.0
 #: (bench/capacity.py, 400 customers: longest 52–61 ms; 10,000 × 5: 114–125 ms; (20,000, 10, 10) without the
 #: Freezer: 150–360 ms in gen1 and 0.7 s in churn). CPython's default is (700, 10, 10).
 THRESHOLDS = (5_000, 4, 10)
-#: a thaw (one full collection of everything) once this many pages have closed since the last, or as many as are
-#: open now if more: what closed pages leave in cycles is freed once per turnover of the customers
+#: a thaw (one full collection of everything) once this many pages have closed since the last, or THAW_PER_OPEN
+#: times as many as are open now if more: what closed pages leave in cycles (~300 objects a page, bench/page_objects.py)
+#: is freed about once per turnover of the customers, each of whom closes two pages (the login page and the last)
 THAW_MIN = 500
+THAW_PER_OPEN = 2
 _tuned = False
 _freezer: Freezer | None = None
 
@@ -76,7 +78,7 @@ class Freezer:
     them all: seconds with a thousand customers). Frozen objects are still freed by reference counting, which is how a
     closed page goes (pages/shell/teardown.py); the little a closed page leaves in reference cycles waits for a thaw:
     everything unfrozen and collected once, then frozen again — one long pause per turnover of the customers
-    (THAW_MIN) instead of one every time the heap grows by a quarter."""
+    (THAW_MIN, THAW_PER_OPEN) instead of one every time the heap grows by a quarter."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -108,7 +110,7 @@ class Freezer:
 
     def _freeze(self) -> None:
         self._scheduled = False
-        if self._closed >= max(THAW_MIN, self._open):
+        if self._closed >= max(THAW_MIN, THAW_PER_OPEN * self._open):
             closed, self._closed = self._closed, 0
             started = time.perf_counter()
             gc.unfreeze()
