@@ -13,9 +13,12 @@ from pages.settings import ebill_confirm_page, email_change_page, settings_page
 from pages.shell.accessibility import bind_accessibility
 from pages.shell.language import LocalizedPage, bind_language
 from pages.shell.teardown import bind_teardown
+from pages.staff.audit import audit_page, bind_audit_export
 from pages.staff.enrol import enrol_page
 from pages.staff.home import console_home_page
+from pages.staff.imports import import_page
 from pages.staff.login import staff_login_page
+from pages.staff.outbox import outbox_page
 from pages.staff.team import team_page
 
 
@@ -43,3 +46,7 @@ def bind_pages() -> None:
     LocalizedPage('/staff/login')(staff_login_page)
     LocalizedPage('/staff/enrol')(enrol_page)
     LocalizedPage('/staff/team')(team_page)
+    LocalizedPage('/staff/audit')(audit_page)
+    bind_audit_export()
+    LocalizedPage('/staff/outbox')(outbox_page)
+    LocalizedPage('/staff/import')(import_page)

@@ -1,0 +1,141 @@
+"""The console's audit log, outbox and dispatch, and billing upload in the simulated browser: staff filter the log
+and download it as CSV, an operator sends failed email again, an admin starts the month's e-bills and watches them
+go, an admin uploads billing CSVs (a bad file writes nothing); lower roles get no controls of higher ones."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import html
+import io
+
+from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.testing import User
+
+from models.billing import Region
+from models.outbox import OutboxMessage, OutboxState
+from models.security import AuditEvent
+from models.staff import StaffRole
+from services.identity import audit
+from services.messaging import outbox
+from tests.support.billing import REGIONS, REGIONS_HEADER
+from tests.support.factories import EMAIL, make_cabinet, subscriber
+from tests.support.servers import REJECTED, Mailbox
+from tests.support.settings import configure
+from tests.support.staff import staff_signed_in
+from tests.support.stories import mail_to, not_see, see
+from tests.support.waiting import eventually
+
+NOTICE = {'title': 'Платёж получен', 'lines': ['Сумма: 102.00 ₽']}
+
+
+def has_marker(user: User, marker: str) -> bool:
+    return any(marker in element._markers for element in user.find(kind=ui.element).elements)
+
+
+def refill(user: User, fields: dict[str, str]) -> None:
+    """Type into inputs found by their visible label what they should hold now (what they held goes)."""
+    for label, text in fields.items():
+        user.find(kind=ui.input, content=label).clear().type(text)
+
+
+def html_text(user: User, marker: str) -> str:
+    """What an element of escaped HTML (a table, a list) reads, its markup unescaped."""
+    [element] = user.find(marker=marker).elements
+    return html.unescape(element.content)
+
+
+def error_at(user: User, label: str) -> str | None:
+    [element] = user.find(kind=ui.input, content=label).elements
+    return element.error
+
+
+# ---- the audit log ------------------------------------------------------------------------------------------------
+
+
+async def test_staff_filter_the_audit_log_and_page_through_it(user: User, fake_clock):
+    member = await staff_signed_in(user, StaffRole.VIEWER, login='vera')
+    await audit.record('login_failure', login='ivanov', ip='203.0.113.7', reason='password')
+    await audit.record('session_ended', cabinet_id=42, login='petrov', staff_id=member.staff.id)
+    user.find(marker='staff-nav-audit').click()
+    await see(user, 'Журнал событий', 'login_failure', '203.0.113.7', 'Сотрудник завершил сеанс клиента', 'vera')
+    await see(user, 'staff_login_success')  # the console's own login is in the log too
+
+    refill(user, {'Виды событий': 'login_failure', 'IP-адрес': '203.0.113.7'})
+    user.find(marker='audit-show').click()
+    await not_see(user, 'staff_login_success')
+    await see(user, 'ivanov')
+    assert '"reason": "password"' in html_text(user, 'audit-events')
+    refill(user, {'Виды событий': 'no_such_event'})
+    user.find(marker='audit-show').click()
+    await see(user, 'Событий с такими условиями нет.')
+
+    for n in range(55):
+        await audit.record('login_failure', login=f'user{n}', ip='198.51.100.1')
+    refill(user, {'Виды событий': '', 'IP-адрес': '198.51.100.1'})
+    user.find(marker='audit-show').click()
+    await see(user, 'Страница 1', 'user54')
+    user.find(marker='audit-next').click()
+    await see(user, 'Страница 2', 'user0')
+    await not_see(user, 'user54')
+    user.find(marker='audit-back').click()
+    await see(user, 'Страница 1', 'user54')
+
+
+async def test_bad_filters_show_at_their_fields_and_the_list_stays(user: User, fake_clock):
+    await staff_signed_in(user, StaffRole.VIEWER, login='vera')
+    await user.open('/staff/audit')
+    await see(user, 'staff_login_success')
+    refill(user, {'IP-адрес': '300.1.1.1', 'Начало': '2026-02-30', 'Кабинет (номер)': 'abc', 'Виды событий': 'DROP TABLE'})
+    user.find(marker='audit-show').click()
+    await see(user, 'Это не IP-адрес')
+    assert 'Это не IP-адрес' in error_at(user, 'IP-адрес')
+    assert 'ГГГГ-ММ-ДД' in error_at(user, 'Начало')
+    assert error_at(user, 'Кабинет (номер)') == 'Укажите номер: целое положительное число'
+    assert 'латинскими буквами' in error_at(user, 'Виды событий')
+    await see(user, 'staff_login_success')
+    refill(user, {'IP-адрес': '', 'Начало': '2026-11-20', 'Конец': '2026-11-19', 'Кабинет (номер)': '', 'Виды событий': ''})
+    user.find(marker='audit-show').click()
+    await see(user, 'Конец периода раньше его начала')
+    assert error_at(user, 'IP-адрес') is None
+
+
+async def test_the_csv_holds_the_filtered_events_for_excel(user: User, fake_clock):
+    member = await staff_signed_in(user, StaffRole.VIEWER, login='vera')
+    await audit.record('login_failure', login='=HYPERLINK("x")', ip='203.0.113.7')
+    await audit.record('lockout', login='ivanov', ip='203.0.113.8')
+    await user.open('/staff/audit')
+    refill(user, {'Виды событий': 'login_failure, lockout', 'IP-адрес': '203.0.113.7'})
+    refill(user, {'Начало': '2026-11-20', 'Конец': '2026-11-20'})
+    user.find(marker='audit-show').click()
+    await not_see(user, 'staff_login_success')
+    assert '=HYPERLINK("x")' in html_text(user, 'audit-events')
+    refill(user, {'IP-адрес': ''})  # typed but not shown: the CSV is what the list shows
+    user.find(marker='audit-csv').click()
+    response = await user.download.next(timeout=10)
+    assert response.status_code == 200
+    assert response.headers['content-type'] == 'text/csv; charset=utf-8'
+    assert response.headers['content-disposition'].startswith('attachment; filename="audit-')
+    assert response.content.startswith(codecs.BOM_UTF8)
+    rows = list(csv.reader(io.StringIO(response.content.decode('utf-8-sig'))))
+    assert rows[0] == ['id', 'at', 'event', 'cabinet_id', 'login', 'ip', 'staff_id', 'staff_login', 'detail']
+    assert [(row[2], row[4], row[5]) for row in rows[1:]] == [('login_failure', '\'=HYPERLINK("x")', '203.0.113.7')]
+    [export] = await AuditEvent.filter(event='staff_audit_export')
+    assert export.staff_id == member.staff.id
+    assert export.detail['filters']['ip'] == '203.0.113.7'
+
+
+async def test_the_csv_route_checks_the_session_and_the_filters(user: User, fake_clock):
+    await staff_signed_in(user, StaffRole.VIEWER, login='vera')
+    http = user.http_client
+    bad = await http.get('/staff/audit.csv', params={'ip': 'nonsense', 'cabinet': 'x' * 60_000})
+    assert bad.status_code == 400
+    assert 'Это не IP-адрес' in bad.text
+    elsewhere = await http.get('/staff/audit.csv', headers={'Sec-Fetch-Site': 'cross-site'})
+    assert elsewhere.status_code == 403
+    assert not await AuditEvent.filter(event='staff_audit_export').exists()
+    http.cookies.clear()
+    anonymous = await http.get('/staff/audit.csv')
+    assert anonymous.status_code in (302, 303, 307)
+    assert anonymous.headers['location'].startswith('/staff/login')
