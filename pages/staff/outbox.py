@@ -5,7 +5,7 @@ progress bar while it goes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -70,7 +70,7 @@ class Messages:
                 ui.label(t('staff.outbox.failed', failed=board.failed, resendable=board.resendable))
                 if self.may_retry and board.resendable:
                     again = ui.button(t('staff.outbox.retry_all')).props('outline').mark('retry-all')
-                    again.on_click(lambda: busy_while(again, self._retry_all, notify_error))
+                    again.on_click(lambda: self._after(busy_while(again, self._retry_all, notify_error)))
             if board.status.recent_failed:
                 _heading(t('staff.outbox.recent_failed', count=len(board.status.recent_failed)))
                 for message in board.status.recent_failed:
@@ -92,23 +92,25 @@ class Messages:
                     ),
                     t('staff.outbox.reason', reason=message.last_error or '—'),
                 )
-            )
+            ).mark(f'failure-{message.id}')
             if self.may_retry:
                 button = ui.button(t('staff.outbox.retry')).props('flat no-caps').mark(f'retry-{message.id}')
                 button.props['aria-label'] = t('staff.outbox.retry_label', id=message.id)
-                button.on_click(lambda: busy_while(button, lambda: self._retry(message.id), notify_error))
+                button.on_click(lambda: self._after(busy_while(button, lambda: self._retry(message.id), notify_error)))
+
+    async def _after(self, click: Awaitable[None]) -> None:
+        """A retry's click, then the list built anew (once its button is done with: the list holds it): as stored
+        now, whether it worked or another operator was first."""
+        await click
+        await self.show()
 
     async def _retry(self, message_id: int) -> None:
-        try:
-            await outbox.retry_message(await signed_in_staff(), message_id)
-            ui.notify(t('staff.outbox.retried', id=message_id), type='positive')
-        finally:
-            await self.show()  # as stored now: another operator may have been first
+        await outbox.retry_message(await signed_in_staff(), message_id)
+        ui.notify(t('staff.outbox.retried', id=message_id), type='positive')
 
     async def _retry_all(self) -> None:
         done = await outbox.retry_all_failed(await signed_in_staff())
         ui.notify(t('staff.outbox.retried_all', retried=done.retried, left=done.left), type='positive')
-        await self.show()
 
 
 def _counts(counts: Mapping[tuple[str, OutboxState], int]) -> Markup:

@@ -4,28 +4,26 @@ go, an admin uploads billing CSVs (a bad file writes nothing); lower roles get n
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import csv
 import html
 import io
+import time
 
+import pytest
 from nicegui import ui
-from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
-from models.billing import Region
 from models.outbox import OutboxMessage, OutboxState
 from models.security import AuditEvent
 from models.staff import StaffRole
 from services.identity import audit
 from services.messaging import outbox
-from tests.support.billing import REGIONS, REGIONS_HEADER
-from tests.support.factories import EMAIL, make_cabinet, subscriber
+from services.staff.outbox import retry_message
 from tests.support.servers import REJECTED, Mailbox
-from tests.support.settings import configure
-from tests.support.staff import staff_signed_in
+from tests.support.staff import enrolled_staff, staff_signed_in
 from tests.support.stories import mail_to, not_see, see
-from tests.support.waiting import eventually
 
 NOTICE = {'title': 'Платёж получен', 'lines': ['Сумма: 102.00 ₽']}
 
@@ -87,7 +85,9 @@ async def test_bad_filters_show_at_their_fields_and_the_list_stays(user: User, f
     await staff_signed_in(user, StaffRole.VIEWER, login='vera')
     await user.open('/staff/audit')
     await see(user, 'staff_login_success')
-    refill(user, {'IP-адрес': '300.1.1.1', 'Начало': '2026-02-30', 'Кабинет (номер)': 'abc', 'Виды событий': 'DROP TABLE'})
+    refill(
+        user, {'IP-адрес': '300.1.1.1', 'Начало': '2026-02-30', 'Кабинет (номер)': 'abc', 'Виды событий': 'DROP TABLE'}
+    )
     user.find(marker='audit-show').click()
     await see(user, 'Это не IP-адрес')
     assert 'Это не IP-адрес' in error_at(user, 'IP-адрес')
@@ -95,7 +95,9 @@ async def test_bad_filters_show_at_their_fields_and_the_list_stays(user: User, f
     assert error_at(user, 'Кабинет (номер)') == 'Укажите номер: целое положительное число'
     assert 'латинскими буквами' in error_at(user, 'Виды событий')
     await see(user, 'staff_login_success')
-    refill(user, {'IP-адрес': '', 'Начало': '2026-11-20', 'Конец': '2026-11-19', 'Кабинет (номер)': '', 'Виды событий': ''})
+    refill(
+        user, {'IP-адрес': '', 'Начало': '2026-11-20', 'Конец': '2026-11-19', 'Кабинет (номер)': '', 'Виды событий': ''}
+    )
     user.find(marker='audit-show').click()
     await see(user, 'Конец периода раньше его начала')
     assert error_at(user, 'IP-адрес') is None
@@ -139,3 +141,79 @@ async def test_the_csv_route_checks_the_session_and_the_filters(user: User, fake
     anonymous = await http.get('/staff/audit.csv')
     assert anonymous.status_code in (302, 303, 307)
     assert anonymous.headers['location'].startswith('/staff/login')
+
+
+# ---- the outbox ---------------------------------------------------------------------------------------------------
+
+
+async def failed_email(mailbox: Mailbox, caplog: pytest.LogCaptureFixture, to: str) -> OutboxMessage:
+    """A notice the recipient's server rejected for good (550) when the app's outbox worker sent it; the server since
+    fixed. The worker's ERROR line for it is the point (the `user` fixture fails a test on any ERROR record)."""
+    mailbox.rejections[to] = REJECTED
+    queued = await outbox.send_email(to, 'Платёж получен', 'notice', NOTICE)
+    deadline = time.monotonic() + 15
+    while (message := await OutboxMessage.get(id=queued.id)).state != OutboxState.FAILED:
+        assert time.monotonic() < deadline, f'the email to {to} did not fail: {message.state}'
+        await asyncio.sleep(0.02)
+    del mailbox.rejections[to]
+    caplog.clear()
+    return message
+
+
+async def test_an_operator_sends_a_failed_email_again_and_it_arrives(user: User, mailbox: Mailbox, caplog, fake_clock):
+    failed = await failed_email(mailbox, caplog, 'nobody@example.ru')
+    member = await staff_signed_in(user, StaffRole.OPERATOR, login='olga')
+    user.find(marker='staff-nav-outbox').click()
+    await see(user, 'Письма и SMS', 'Не доставлено: 1, из них можно отправить снова: 1', 'Ожидающих отправки нет.')
+    counts = html_text(user, 'outbox-counts')
+    assert 'Не доставлены' in counts and 'Email' in counts
+    with user.scope(marker=f'failed-{failed.id}'):
+        await see(user, 'n***@example.ru')
+    failure = html_text(user, f'failure-{failed.id}')
+    assert '550 5.1.1 <n***@example.ru>: no such user' in failure
+    await not_see(user, 'nobody@example.ru')
+    await not_see(user, 'Сумма: 102.00')  # never the text
+
+    user.find(marker=f'retry-{failed.id}').click()
+    await see(user, f'Сообщение №{failed.id} снова в очереди на отправку')
+    mail = await mail_to(mailbox, 'nobody@example.ru')
+    assert mail['Subject'] == 'Платёж получен'
+    [event] = await AuditEvent.filter(event='staff_outbox_retry')
+    assert (event.staff_id, event.detail) == (member.staff.id, {'message': failed.id})
+
+
+async def test_retry_all_and_a_message_another_operator_sent_first(user: User, mailbox: Mailbox, caplog, fake_clock):
+    first = await failed_email(mailbox, caplog, 'first@example.ru')
+    second = await failed_email(mailbox, caplog, 'second@example.ru')
+    member = await staff_signed_in(user, StaffRole.ADMIN)
+    await user.open('/staff/outbox')
+    await see(user, 'Последние недоставленные (2)')
+    await outbox_retried_elsewhere(first.id)
+    user.find(marker=f'retry-{first.id}').click()
+    await see(user, 'Это сообщение уже не в ошибке')
+    await mail_to(mailbox, 'first@example.ru')
+    await see(user, 'Последние недоставленные (1)')  # the list as it is now
+
+    user.find(marker='retry-all').click()
+    await see(user, 'Снова в очереди: 1; остались недоставленными (с кодом или ссылкой): 0')
+    await mail_to(mailbox, 'second@example.ru')
+    [event] = await AuditEvent.filter(event='staff_outbox_retry_all')
+    assert (event.staff_id, event.detail) == (member.staff.id, {'retried': 1, 'left': 0})
+    assert (await OutboxMessage.get(id=second.id)).state in (OutboxState.SENDING, OutboxState.SENT)
+
+
+async def outbox_retried_elsewhere(message_id: int) -> None:
+    """Another operator, in another tab, was first."""
+    other = await enrolled_staff('other', StaffRole.OPERATOR)
+    await retry_message(other.staff, message_id)
+
+
+async def test_a_viewer_sees_the_failures_but_no_retry(user: User, mailbox: Mailbox, caplog, fake_clock):
+    failed = await failed_email(mailbox, caplog, 'nobody@example.ru')
+    await staff_signed_in(user, StaffRole.VIEWER, login='vera')
+    await user.open('/staff/outbox')
+    await see(user, 'n***@example.ru')
+    assert '550 5.1.1' in html_text(user, f'failure-{failed.id}')
+    assert not has_marker(user, f'retry-{failed.id}')
+    assert not has_marker(user, 'retry-all')
+    await not_see(user, 'Отправить снова')
