@@ -105,7 +105,8 @@ class Upload:
             if report.status == 'refused':
                 shown = report.errors[:ERRORS_SHOWN]
                 items = Markup('').join(Markup('<li>{}</li>').format(error) for error in shown)
-                ui.html(Markup('<ul class="font-mono text-sm break-all">{}</ul>').format(items)).classes('w-full')
+                errors = ui.html(Markup('<ul class="font-mono text-sm break-all">{}</ul>').format(items))
+                errors.classes('w-full').mark('import-errors')
                 if len(report.errors) > len(shown):
                     ui.label(t('staff.import.more_errors', count=len(report.errors) - len(shown)))
                 ui.label(t('staff.import.nothing_written'))

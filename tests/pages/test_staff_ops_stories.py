@@ -13,17 +13,24 @@ import time
 
 import pytest
 from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
+from models.billing import Region
+from models.ebill import BillRun
 from models.outbox import OutboxMessage, OutboxState
 from models.security import AuditEvent
 from models.staff import StaffRole
 from services.identity import audit
 from services.messaging import outbox
 from services.staff.outbox import retry_message
+from tests.support.billing import REGIONS, REGIONS_HEADER
+from tests.support.factories import EMAIL, PERIOD, make_cabinet, subscriber
 from tests.support.servers import REJECTED, Mailbox
+from tests.support.settings import configure
 from tests.support.staff import enrolled_staff, staff_signed_in
 from tests.support.stories import mail_to, not_see, see
+from tests.support.waiting import eventually
 
 NOTICE = {'title': 'Платёж получен', 'lines': ['Сумма: 102.00 ₽']}
 
@@ -217,3 +224,128 @@ async def test_a_viewer_sees_the_failures_but_no_retry(user: User, mailbox: Mail
     assert not has_marker(user, f'retry-{failed.id}')
     assert not has_marker(user, 'retry-all')
     await not_see(user, 'Отправить снова')
+
+
+# ---- the e-bill dispatch ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def late_bill_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's monthly run waits for the 28th ('today' is the 20th): the admin's click is the one that runs.
+    Set before the app starts (ask for it before `user`)."""
+    monkeypatch.setenv('PORTAL_BILL_DAY', '28')
+
+
+async def test_an_admin_starts_the_months_e_bills_and_watches_them_go(
+    late_bill_day, user: User, mailbox: Mailbox, fake_clock
+):
+    cabinet = await make_cabinet('semenov')
+    await subscriber(cabinet)
+    await subscriber(cabinet, '461000000002', 'dacha@example.ru')
+    member = await staff_signed_in(user, StaffRole.ADMIN)
+    await user.open('/staff/outbox')
+    # the previous month, as the server's monthly run picks it ('today' is 2026-11-20)
+    await see(user, 'Квитанции за октябрь 2026 (2026-10)', 'Рассылку за этот период ещё не запускали.')
+    await see(user, 'Ещё не поставлены в очередь: 2.')
+    user.find(marker='dispatch-start').click()
+    await see(user, 'Отправить квитанции за октябрь 2026? Писем будет: 2.')
+    user.find('Отмена').click()
+    await not_see(user, 'Отправить квитанции за октябрь 2026?')
+    assert not await BillRun.exists()
+
+    user.find(marker='dispatch-start').click()
+    await see(user, 'Отправить квитанции за октябрь 2026?')
+    user.find(marker='confirm').click()
+    await see(user, 'Рассылка квитанций за октябрь 2026 запущена')
+    await see(user, 'Квитанций в очереди: 2; отправлено 2, не доставлено 0, ожидают 0.')  # polled as they go
+    await see(user, 'Поставлено в очередь: 2')
+    await mail_to(mailbox, EMAIL)
+    await mail_to(mailbox, 'dacha@example.ru')
+    assert not has_marker(user, 'dispatch-start')  # nothing left to start
+    [event] = await AuditEvent.filter(event='staff_dispatch_start')
+    assert (event.staff_id, event.detail) == (member.staff.id, {'period': PERIOD})
+
+
+async def test_staff_read_another_period_and_a_bad_one_is_refused_at_its_field(user: User, fake_clock):
+    await staff_signed_in(user, StaffRole.VIEWER, login='vera')
+    await user.open('/staff/outbox')
+    await see(user, 'Квитанции за октябрь 2026')
+    refill(user, {'Период': '2026-13'})
+    user.find(marker='dispatch-show').click()
+    assert 'ГГГГ-ММ' in await eventually(lambda: error_at(user, 'Период'), what='the error at the period')
+    await see(user, 'Квитанции за октябрь 2026')
+    refill(user, {'Период': '2026-09'})
+    user.find(marker='dispatch-show').click()
+    await see(user, 'Квитанции за сентябрь 2026 (2026-09)')
+    assert error_at(user, 'Период') is None
+
+
+async def test_only_admins_get_the_start_button(late_bill_day, user: User, fake_clock):
+    await subscriber(await make_cabinet('semenov'))
+    await staff_signed_in(user, StaffRole.OPERATOR, login='olga')
+    await user.open('/staff/outbox')
+    await see(user, 'Ещё не поставлены в очередь: 1.')
+    assert not has_marker(user, 'dispatch-start')
+
+
+# ---- billing upload -----------------------------------------------------------------------------------------------
+
+
+def csv_file(name: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> SmallFileUpload:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return SmallFileUpload(name, 'text/csv', out.getvalue().encode())
+
+
+async def upload(user: User, kind: str, file: SmallFileUpload) -> None:
+    """The kind chosen and the file picked (the widget uploads at once)."""
+    user.find(marker='import-kind').click()
+    user.find(f'{kind}.csv').click()
+    [widget] = user.find(kind=ui.upload).elements
+    await widget.handle_uploads([file])
+
+
+async def test_an_admin_uploads_a_billing_file_and_reads_the_summary(user: User, fake_clock):
+    member = await staff_signed_in(user, StaffRole.ADMIN)
+    user.find(marker='staff-nav-import').click()
+    await see(user, 'Загрузка данных биллинга', 'до 20 МБ')
+    await upload(user, 'regions', csv_file('Регионы ноябрь.csv', REGIONS_HEADER, REGIONS))
+    await see(user, 'Регионы ноябрь.csv: 2 строки, добавлено 2, изменено 0, без изменений 0')
+    assert sorted(await Region.all().values_list('code', flat=True)) == ['KRS', 'TVR']
+    [event] = await AuditEvent.filter(event='staff_import')
+    assert (event.staff_id, event.detail['status']) == (member.staff.id, 'imported')
+
+
+async def test_a_file_with_a_bad_row_writes_nothing_and_says_where(user: User, fake_clock):
+    await staff_signed_in(user, StaffRole.ADMIN)
+    await user.open('/staff/import')
+    rows = [('KRS', 'Курск'), ('', 'Без кода'), ('TVR', 'Тверь')]
+    await upload(user, 'regions', csv_file('regions.csv', REGIONS_HEADER, rows))
+    await see(user, 'regions.csv: отклонён, 1 ошибка; из файла ничего не записано')
+    assert 'regions.csv:3: ' in html_text(user, 'import-errors')
+    await see(user, 'Исправьте файл и загрузите его снова')
+    assert not await Region.exists()
+
+
+async def test_a_file_that_is_no_csv_or_too_big_is_refused_at_the_file(user: User, monkeypatch, fake_clock):
+    await staff_signed_in(user, StaffRole.ADMIN)
+    await user.open('/staff/import')
+    await upload(user, 'regions', SmallFileUpload('regions.xlsx', 'application/vnd.ms-excel', b'PK\x03\x04\x00\x00'))
+    await see(user, 'Это не текстовый файл CSV')
+    await upload(user, 'accounts', csv_file('regions.csv', REGIONS_HEADER, REGIONS))
+    await see(user, 'По заголовку это файл regions.csv, а выбран вид accounts.csv')
+    configure(monkeypatch, import_upload_max_mb=1)
+    await upload(user, 'regions', SmallFileUpload('big.csv', 'text/csv', b'code,name\n' + b'x' * 1024 * 1024))
+    await see(user, 'Файл больше 1 МБ (PORTAL_IMPORT_UPLOAD_MAX_MB)')
+    assert not await Region.exists()
+    assert await AuditEvent.filter(event='staff_import_refused').count() == 2
+
+
+async def test_viewers_and_operators_get_no_upload(user: User, fake_clock):
+    await staff_signed_in(user, StaffRole.OPERATOR, login='olga')
+    assert not has_marker(user, 'staff-nav-import')
+    await user.open('/staff/import')
+    await see(user, 'У вашей роли нет права на это действие.')
+    assert not [element for element in user.find(kind=ui.element).elements if isinstance(element, ui.upload)]
