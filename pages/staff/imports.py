@@ -52,16 +52,20 @@ class Upload:
         options = {kind: f'{kind}.csv' for kind in KINDS}
         self.kind = self.form.add('kind', ui.select(options, label=t('staff.import.kind_label'))).classes('w-64')
         self.kind.mark('import-kind')
-        # the browser refuses a bigger file before sending it; the server checks again (a crafted upload)
+        # the browser refuses a bigger file before sending it; the server checks again (a crafted upload). Quasar's
+        # uploader is no accessible control (an unnamed file input inside a link): it stays hidden, and a real button
+        # opens its file picker, in the browser, within the click (a picker needs the user's gesture)
         self.upload = ui.upload(
-            label=t('staff.import.file_label'),
             auto_upload=True,
             max_files=1,
             max_file_size=imports.upload_limit(),
+            on_begin_upload=self._began,
             on_upload=self._uploaded,
             on_rejected=self._rejected,
         )
-        self.upload.props('accept=".csv,text/csv,text/plain"').classes('w-full max-w-xl').mark('import-file')
+        self.upload.props('accept=".csv,text/csv,text/plain"').classes('hidden')
+        self.pick = ui.button(t('staff.import.pick'), icon='upload_file').props('color=primary').mark('import-pick')
+        self.pick.on('click', js_handler=f'() => getElement({self.upload.id}).$refs.qRef.pickFiles()')
         self.form.add('file', ErrorNote())
         with ui.column().classes('w-full gap-1') as self.running:
             self.step = ui.label().mark('import-step')
@@ -70,10 +74,17 @@ class Upload:
         self.running.set_visibility(False)
         self.report = ui.column().classes('w-full gap-1').mark('import-report')
 
+    def _began(self) -> None:
+        self.form.clear_errors()
+        self.report.clear()
+        self.step.text = t('staff.import.sending')
+        self.bar.props['indeterminate'] = True
+        self.running.set_visibility(True)
+
     async def _uploaded(self, event: UploadEventArguments) -> None:
         self.form.clear_errors()
         # one file at a time: a second upload while one imports is dropped (the service imports a file once anyway)
-        await busy_while(self.upload, lambda: self._import(event), self.form.show_error)
+        await busy_while(self.pick, lambda: self._import(event), self.form.show_error)
         self.running.set_visibility(False)
         self.upload.reset()
 

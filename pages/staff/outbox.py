@@ -123,9 +123,11 @@ def _counts(counts: Mapping[tuple[str, OutboxState], int]) -> Markup:
         )
         for channel in CHANNELS
     )
+    # a phone scrolls the table, not the page (the keyboard reaches it: tabindex)
     return Markup(
-        '<table class="q-table q-table--dense text-left"><caption class="sr-only">{}</caption>'
-        '<thead><tr><td></td>{}</tr></thead><tbody>{}</tbody></table>'
+        '<div class="overflow-x-auto" tabindex="0" role="region" aria-label="{}">'
+        '<table class="q-table q-table--dense text-left"><thead><tr><td></td>{}</tr></thead><tbody>{}</tbody></table>'
+        '</div>'
     ).format(t('staff.outbox.counts'), head, rows)
 
 
