@@ -102,7 +102,10 @@ class Messages:
         """A retry's click, then the list built anew (once its button is done with: the list holds it): as stored
         now, whether it worked or another operator was first."""
         await click
-        await self.show()
+        try:
+            await self.show()
+        except PortalError as error:  # the session ended meanwhile: off to the login, and say why
+            notify_error(error)
 
     async def _retry(self, message_id: int) -> None:
         await outbox.retry_message(await signed_in_staff(), message_id)
