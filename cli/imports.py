@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from cli import database
 from cli.progress import TerminalProgress
-from services.texts import t, tn
+from services.billing.imports.report import file_summary
+from services.texts import t
 
 if TYPE_CHECKING:
-    from services.billing.imports import FileReport, ImportReport
+    from services.billing.imports import ImportReport
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -48,19 +49,3 @@ def report_lines(report: ImportReport) -> list[str]:
     if failed:
         lines.append(t('cli.import.not_imported', files=', '.join(failed)))
     return lines
-
-
-def file_summary(file: FileReport) -> str:
-    """One line for a file: its rows and what they did, or why nothing of it was written."""
-    if file.status == 'unreadable':
-        return file.errors[0]
-    if file.status == 'refused':
-        return tn('cli.import.refused', len(file.errors), path=file.path)
-    rows = tn('cli.import.rows', file.rows)
-    if file.kind == 'bills':
-        rows = tn('cli.import.bill_rows', file.records, rows=rows)
-    if file.kind == 'payments':  # a payment is all key: it is either there or not
-        counts = t('cli.import.payment_counts', added=file.added, unchanged=file.unchanged)
-    else:
-        counts = t('cli.import.counts', added=file.added, changed=file.changed, unchanged=file.unchanged)
-    return t('cli.import.summary', path=file.path, rows=rows, counts=counts)

@@ -13,11 +13,14 @@ from pages.settings import ebill_confirm_page, email_change_page, settings_page
 from pages.shell.accessibility import bind_accessibility
 from pages.shell.language import LocalizedPage, bind_language
 from pages.shell.teardown import bind_teardown
+from pages.staff.audit import audit_page, bind_audit_export
 from pages.staff.customers import customers_page
 from pages.staff.customers_view import cabinet_page
 from pages.staff.enrol import enrol_page
 from pages.staff.home import console_home_page
+from pages.staff.imports import import_page
 from pages.staff.login import staff_login_page
+from pages.staff.outbox import outbox_page
 from pages.staff.team import team_page
 
 
@@ -47,3 +50,7 @@ def bind_pages() -> None:
     LocalizedPage('/staff/team')(team_page)
     LocalizedPage('/staff/customers')(customers_page)
     LocalizedPage('/staff/customers/{cabinet_id}')(cabinet_page)
+    LocalizedPage('/staff/audit')(audit_page)
+    bind_audit_export()
+    LocalizedPage('/staff/outbox')(outbox_page)
+    LocalizedPage('/staff/import')(import_page)

@@ -98,6 +98,20 @@ async def busy_while(
             element.enable()
 
 
+async def confirmed(question: str, action: str, *, color: str = 'negative') -> bool:
+    """Whether the staff member or customer answered `question` with `action` (a button of `color`), not «Отмена»."""
+    with ui.dialog() as dialog, ui.card():
+        text = ui.label(question)
+        dialog.props['aria-labelledby'] = text.html_id  # what the dialog is called when it opens
+        with ui.row().classes('w-full justify-end'):
+            ui.button(t('button.cancel'), on_click=lambda: dialog.submit(False)).props('flat')
+            button = ui.button(action, on_click=lambda: dialog.submit(True)).mark('confirm')
+            button.props['color'] = color
+    answer = await dialog
+    dialog.delete()
+    return bool(answer)
+
+
 def notify_error(error: PortalError) -> None:
     ui.notify(error.message, type='negative')
 

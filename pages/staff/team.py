@@ -10,7 +10,7 @@ from nicegui import ui
 
 from pages.session import signed_in_staff
 from pages.staff.frame import console_frame, staff_page
-from pages.widgets import Form, busy_while, notify_error
+from pages.widgets import Form, busy_while, confirmed, notify_error
 from services import clock
 from services.staff import accounts, roles
 from services.staff.roles import StaffRole
@@ -111,13 +111,13 @@ class Team:
         await self.show()  # the list as stored: a refused change shows the role it kept
 
     async def _disable(self, login: str) -> None:
-        if await _confirmed(t('staff.team.disable_question', login=login), t('staff.button.disable')):
+        if await confirmed(t('staff.team.disable_question', login=login), t('staff.button.disable')):
             await accounts.disable(await signed_in_staff(), login)
             ui.notify(t('staff.team.disabled', login=login), type='positive')
             await self.show()
 
     async def _reissue(self, login: str) -> None:
-        if await _confirmed(t('staff.team.reissue_question', login=login), t('staff.button.reissue')):
+        if await confirmed(t('staff.team.reissue_question', login=login), t('staff.button.reissue')):
             link = await accounts.reissue_link(await signed_in_staff(), login)
             self.show_link(t('staff.team.reissued', login=login), link)
             await self.show()
@@ -130,15 +130,3 @@ def _described(member: accounts.StaffMember) -> str:
         return t('staff.team.row', role=role, state=state)
     seen = format_datetime(clock.local(member.last_login_at))
     return t('staff.team.row_seen', role=role, state=state, seen=seen)
-
-
-async def _confirmed(question: str, action: str) -> bool:
-    with ui.dialog() as dialog, ui.card():
-        text = ui.label(question)
-        dialog.props['aria-labelledby'] = text.html_id  # what the dialog is called when it opens
-        with ui.row().classes('w-full justify-end'):
-            ui.button(t('button.cancel'), on_click=lambda: dialog.submit(False)).props('flat')
-            ui.button(action, on_click=lambda: dialog.submit(True)).props('color=negative').mark('confirm')
-    answer = await dialog
-    dialog.delete()
-    return bool(answer)

@@ -1,10 +1,13 @@
 """What an import did, as data: per file its kind, status and counts, and the operator's sentences for what went
-wrong (cli/imports.py words the rest)."""
+wrong; `file_summary` words a file's outcome in one line (the `import` command and the console's upload both show
+it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from services.texts import t, tn
 
 Status = Literal['imported', 'refused', 'unreadable']
 
@@ -36,3 +39,19 @@ class ImportReport:
         if 'unreadable' in statuses:
             return 2
         return 1 if 'refused' in statuses else 0
+
+
+def file_summary(file: FileReport) -> str:
+    """One line for a file: its rows and what they did, or why nothing of it was written."""
+    if file.status == 'unreadable':
+        return file.errors[0]
+    if file.status == 'refused':
+        return tn('cli.import.refused', len(file.errors), path=file.path)
+    rows = tn('cli.import.rows', file.rows)
+    if file.kind == 'bills':
+        rows = tn('cli.import.bill_rows', file.records, rows=rows)
+    if file.kind == 'payments':  # a payment is all key: it is either there or not
+        counts = t('cli.import.payment_counts', added=file.added, unchanged=file.unchanged)
+    else:
+        counts = t('cli.import.counts', added=file.added, changed=file.changed, unchanged=file.unchanged)
+    return t('cli.import.summary', path=file.path, rows=rows, counts=counts)

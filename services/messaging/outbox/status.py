@@ -34,9 +34,11 @@ class ListedMessage:
     @classmethod
     def of(cls, message: OutboxMessage) -> ListedMessage:
         recipient = store.mask(message.channel, message.recipient)
+        # a mail server's refusal names the address («550 5.1.1 <ivanov@example.ru>: no such user»): masked there too
+        error = message.last_error.replace(message.recipient, recipient) if message.recipient else message.last_error
         return cls(
             message.id, message.channel, recipient, message.created_at, message.attempts,
-            message.next_attempt_at, message.last_error,
+            message.next_attempt_at, error,
         )  # fmt: skip
 
 
