@@ -15,11 +15,10 @@ from services.staff import accounts
 from tests.support.browser import seed
 from tests.support.factories import make_cabinet
 from tests.support.socket_client import Tab
-from tests.support.staff import enrolled_staff, log_in_staff_over_socket
+from tests.support.staff import FORBIDDEN, enrolled_staff, log_in_staff_over_socket
 
 #: under Engine.IO's largest frame (1 MB), the event's envelope included
 LONG = 999_000
-FORBIDDEN = 'У вашей роли нет права на это действие.'
 
 
 async def locked_customer() -> int:
@@ -28,13 +27,6 @@ async def locked_customer() -> int:
         with pytest.raises(AuthenticationFailed):
             await auth.login('ivanov', 'wrong-password', ip='203.0.113.7')
     return cabinet.id
-
-
-def shown(tab: Tab, text: str) -> None:
-    """Wait until a notification or an update (the dialog's error line) shows `text`."""
-    tab.wait_for(
-        lambda event, payload: event in ('notify', 'update') and text in str(payload), what=f'«{text}» on the page'
-    )
 
 
 def section(tab: Tab, heading: str) -> int:
@@ -56,18 +48,18 @@ def test_a_viewers_crafted_unlock_and_unlink_are_refused_and_logged(start_portal
         try:
             seed(lambda: accounts.change_role(boss.staff, 'anna', StaffRole.VIEWER.value))
             tab.click('Снять блокировку')
-            shown(tab, FORBIDDEN)
+            tab.shown(FORBIDDEN)
             accounts_section = section(tab, 'Лицевые счета')
             for crafted in ('x' * LONG, {'number': '461000000001'}, '461000000099'):
                 tab.send(accounts_section, 'click', crafted)
             tab.send(accounts_section, 'click', '461000000001')  # a row the page shows: the dialog asks a reason
-            shown(tab, 'Отвязать лицевой счёт 461000000001 от кабинета?')
+            tab.shown('Отвязать лицевой счёт 461000000001 от кабинета?')
             tab.type('Причина (останется в журнале)', 'crafted')
             reason = max(
                 int(key) for key, element in tab.elements.items() if element.get('props', {}).get('label') == 'Отвязать'
             )
             tab.send(reason, 'click')
-            shown(tab, FORBIDDEN)
+            tab.shown(FORBIDDEN)
         finally:
             tab.close()
     assert seed(lambda: auth.longest_lockout('ivanov')).total_seconds() > 0

@@ -16,20 +16,9 @@ from services.staff import accounts
 from tests.support.browser import seed
 from tests.support.servers import REJECTED
 from tests.support.socket_client import Tab
-from tests.support.staff import enrolled_staff, log_in_staff_over_socket
+from tests.support.staff import FORBIDDEN, enrolled_staff, log_in_staff_over_socket
 
-FORBIDDEN = 'У вашей роли нет права на это действие.'
 NOTICE = {'title': 'Платёж получен', 'lines': ['Сумма: 102.00 ₽']}
-
-
-def shown(tab: Tab, text: str) -> None:
-    tab.wait_for(
-        lambda event, payload: (
-            (event == 'update' and any(text in str(element) for element in payload.values()))
-            or (event == 'notify' and text in str(payload))
-        ),
-        what=f'«{text}» on the page',
-    )
 
 
 def failed_notice(mailbox, to: str) -> int:
@@ -55,9 +44,9 @@ def test_a_viewers_retry_events_on_an_old_tab_are_refused(start_portal, mailbox)
         try:
             seed(lambda: accounts.change_role(boss.staff, 'chief', StaffRole.VIEWER.value))
             tab.click('Отправить снова')
-            shown(tab, FORBIDDEN)
+            tab.shown(FORBIDDEN)
             tab.click('Отправить снова все')
-            shown(tab, FORBIDDEN)
+            tab.shown(FORBIDDEN)
         finally:
             tab.close()
     assert seed(lambda: OutboxMessage.get(id=failed)).state == OutboxState.FAILED

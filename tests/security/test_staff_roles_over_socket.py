@@ -10,20 +10,7 @@ from models.staff import Staff, StaffRole
 from services.staff import accounts
 from tests.support.browser import seed
 from tests.support.socket_client import Tab
-from tests.support.staff import enrolled_staff, log_in_staff_over_socket
-
-FORBIDDEN = 'У вашей роли нет права на это действие.'
-
-
-def shown(tab: Tab, text: str) -> None:
-    """Wait until an update shows `text` in one of the tab's elements (a form's error line, a notification)."""
-    tab.wait_for(
-        lambda event, payload: (
-            (event == 'update' and any(text in str(element) for element in payload.values()))
-            or (event == 'notify' and text in str(payload))
-        ),
-        what=f'«{text}» on the page',
-    )
+from tests.support.staff import FORBIDDEN, enrolled_staff, log_in_staff_over_socket
 
 
 def newest(tab: Tab, label: str) -> int:
@@ -43,11 +30,11 @@ def test_a_viewers_events_on_the_admin_controls_of_an_old_tab_are_refused(start_
             seed(lambda: accounts.change_role(boss.staff, 'chief', StaffRole.VIEWER.value))
             tab.type('Логин', 'intruder')
             tab.click('Добавить сотрудника')
-            shown(tab, FORBIDDEN)
+            tab.shown(FORBIDDEN)
             tab.click('Отключить')  # anna's: the list has the controls of every other staff member
-            shown(tab, 'Отключить anna?')
+            tab.shown('Отключить anna?')
             tab.send(newest(tab, 'Отключить'), 'click')  # the confirmation dialog's button
-            shown(tab, FORBIDDEN)
+            tab.shown(FORBIDDEN)
         finally:
             tab.close()
     stored = seed(lambda: Staff.all().order_by('login').values('login', 'role', 'disabled_at'))

@@ -118,6 +118,16 @@ class Tab:
                     raise AssertionError(f'timed out waiting for {what}; last: {str(self.messages[-3:])[:500]}')
                 self._changed.wait(left)
 
+    def shown(self, text: str) -> None:
+        """Wait until an update shows `text` in one of the tab's elements (a form's error line, a notification)."""
+        self.wait_for(
+            lambda event, payload: (
+                (event == 'update' and any(text in str(element) for element in payload.values()))
+                or (event == 'notify' and text in str(payload))
+            ),
+            what=f'«{text}» on the page',
+        )
+
     def find(self, label: str, event: str) -> int:
         """The id of the element labelled (or with the text) `label` that listens to `event`."""
         for key, element in self.elements.items():

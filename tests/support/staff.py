@@ -18,6 +18,9 @@ from tests.support.factories import GOOD
 from tests.support.socket_client import Tab
 from tests.support.stories import fill, see
 
+#: what every console action refused to a role says (staff.error.forbidden)
+FORBIDDEN = 'У вашей роли нет права на это действие.'
+
 
 @dataclass
 class StaffMember:
