@@ -54,4 +54,27 @@ async def _load_and_show() -> int:
     print(t('cli.demo.try'))
     for row in table:
         print('  '.join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    link = await _demo_admin()
+    print()
+    if link:
+        print(t('cli.demo.staff_link', login=DEMO_ADMIN))
+        print(f'  {link}')  # on a line of its own: nothing gets selected with it
+    else:
+        print(t('cli.demo.staff_enrolled', login=DEMO_ADMIN))
     return 0
+
+
+#: the demo's operator console admin
+DEMO_ADMIN = 'admin'
+
+
+async def _demo_admin() -> str | None:
+    """The demo admin's enrolment link (added the first time, a new link while not enrolled), None once enrolled."""
+    from services.staff import accounts
+
+    member = next((member for member in await accounts.list_staff(by=None) if member.login == DEMO_ADMIN), None)
+    if member is None:
+        return (await accounts.add_staff(DEMO_ADMIN, 'admin', by=None))[1]
+    if member.state in (accounts.StaffState.INVITED, accounts.StaffState.LINK_EXPIRED):
+        return await accounts.reissue_link(None, DEMO_ADMIN)
+    return None

@@ -48,3 +48,14 @@ def test_demo_mode_newcomer_registers_through_the_demo_mailbox(start_portal, pag
     page.get_by_role('button', name='Подтвердить регистрацию').click()
     expect(page.get_by_text('Регистрация подтверждена')).to_be_visible()
     assert mailbox.messages == [] and sms.requests == []  # nothing left the machine
+
+    # the demo's admin for the operator console: its enrolment link is printed, a second run gives a fresh one
+    again = portal.command('demo')
+    first, second = (re.search(r'http://\S+/staff/enrol\?token=\S+', text).group(0) for text in (out, again))
+    assert first != second
+    page.goto(first)  # the link the second run replaced
+    expect(page.get_by_text('Ссылка для подключения недействительна')).to_be_visible()
+    page.goto(second)
+    expect(page.get_by_role('heading', name='Подключение к консоли')).to_be_visible()
+    expect(page.get_by_role('img', name=re.compile('QR-код для приложения-аутентификатора'))).to_be_visible()
+    expect(page.get_by_role('img', name=re.compile('QR-код для приложения-аутентификатора'))).to_be_visible()
