@@ -12,7 +12,7 @@ from tortoise.functions import Count
 from models.ebill import BillDelivery
 from models.outbox import OutboxMessage, OutboxState
 from services import clock
-from services.identity.contacts import mask_email
+from services.identity.contacts import mask_email, mask_within
 from services.messaging import outbox
 from services.progress import SILENT, Progress
 from services.texts import t
@@ -73,13 +73,13 @@ async def delivery_status(period: str) -> DeliveryStatus:
 
 
 async def delivery_failures(period: str, limit: int | None = None) -> list[tuple[str, str, str]]:
-    """(account number, masked address, reason) of the period's bills that failed for good, the first `limit` of
-    them (None: all)."""
+    """(account number, masked address, reason with the address masked in it too) of the period's bills that failed
+    for good, the first `limit` of them (None: all)."""
     failed = BillDelivery.filter(bill__period=period, message__state=OutboxState.FAILED).order_by('id')
     if limit is not None:
         failed = failed.limit(limit)
     rows = await failed.values_list('bill__account__number', 'email', 'message__last_error')
-    return [(number, mask_email(email), error) for number, email, error in rows]
+    return [(number, mask_email(email), mask_within(error, email, mask_email(email))) for number, email, error in rows]
 
 
 async def deliver(period: str, *, connections: int, progress: Progress = SILENT) -> DeliveryRun:

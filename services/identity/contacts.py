@@ -94,6 +94,23 @@ def mask_email(email: str) -> str:
     return f'{local[:1]}***@{domain}'
 
 
+def mask_within(text: str, contact: str, masked: str) -> str:
+    """`text` (a mail server's or SMS gateway's reply: «550 5.1.1 <Ivanov@example.ru>: no such user») with `contact`
+    in it, in whatever letter case the server echoed it, replaced by `masked`."""
+    if not contact:
+        return text
+    return re.sub(re.escape(contact), lambda _: masked, text, flags=re.IGNORECASE)
+
+
+def mask_detail(detail: dict[str, object]) -> dict[str, object]:
+    """An audit event's detail with a whole phone or email in it masked (`sms_limit` keeps the phone whole, which
+    erasure looks rows up by)."""
+    masks: dict[str, Callable[[str], str]] = {'phone': mask_phone, 'email': mask_email}
+    return {
+        key: masks[key](value) if key in masks and isinstance(value, str) else value for key, value in detail.items()
+    }
+
+
 def normalized(field: str, raw: str, normalize: Callable[[str], str]) -> str:
     """`normalize(raw)`, its refusal turned into the error at `field` of the form."""
     try:

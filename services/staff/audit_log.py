@@ -27,7 +27,9 @@ from models.staff import Staff, StaffRole
 from services import clock, limits
 from services.errors import InvalidInput
 from services.identity import audit
+from services.identity.contacts import mask_detail
 from services.staff import roles
+from services.staff.customers.lookup import sees_contacts
 from services.staff.inputs import optional_number, whole_number
 from services.texts import t
 
@@ -97,7 +99,7 @@ async def find_events(staff: Staff, filters: AuditFilters, page: object = 1) -> 
     query = _query(filters)
     number = whole_number('page', page, MAX_PAGE)
     events = await query.order_by('-at', '-id').offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    rows = await _rows(events[:PAGE_SIZE])
+    rows = await _rows(events[:PAGE_SIZE], masked=not sees_contacts(staff))
     return AuditPage(rows, number, has_next=len(events) > PAGE_SIZE)
 
 
@@ -108,10 +110,10 @@ async def export_csv(staff: Staff, filters: AuditFilters) -> AsyncIterator[str]:
     query = _query(filters)
     await audit.record('staff_audit_export', staff_id=staff.id, filters=_described(filters))
     log.info('staff %s exports the audit log', staff.login)
-    return _batches(query)
+    return _batches(query, masked=not sees_contacts(staff))
 
 
-async def _batches(query: QuerySet[AuditEvent]) -> AsyncIterator[str]:
+async def _batches(query: QuerySet[AuditEvent], *, masked: bool) -> AsyncIterator[str]:
     yield _csv_lines([CSV_COLUMNS])
     after: tuple[datetime, int] | None = None
     while True:
@@ -120,7 +122,7 @@ async def _batches(query: QuerySet[AuditEvent]) -> AsyncIterator[str]:
         events = await page.order_by('-at', '-id').limit(EXPORT_BATCH)
         if not events:
             return
-        yield _csv_lines(_csv_row(row) for row in await _rows(events))
+        yield _csv_lines(_csv_row(row) for row in await _rows(events, masked=masked))
         after = (events[-1].at, events[-1].id)
 
 
@@ -143,7 +145,8 @@ def _cell(value: object) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
-async def _rows(events: list[AuditEvent]) -> list[AuditRow]:
+async def _rows(events: list[AuditEvent], *, masked: bool) -> list[AuditRow]:
+    """`masked`: a whole phone or email in an event's detail is masked (viewers read contacts masked)."""
     ids = {event.staff_id for event in events if event.staff_id is not None}
     logins = dict(await Staff.filter(id__in=ids).values_list('id', 'login')) if ids else {}
     return [
@@ -156,7 +159,7 @@ async def _rows(events: list[AuditEvent]) -> list[AuditRow]:
             ip=event.ip,
             staff_id=event.staff_id,
             staff_login=logins.get(event.staff_id),
-            detail=event.detail or {},
+            detail=mask_detail(event.detail or {}) if masked else event.detail or {},
         )
         for event in events
     ]

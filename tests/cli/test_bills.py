@@ -22,7 +22,7 @@ from services import clock
 from services.billing import dispatch
 from tests.support.factories import EMAIL, NUMBER, PERIOD, make_cabinet, subscriber
 from tests.support.paths import ROOT
-from tests.support.servers import REJECTED
+from tests.support.servers import REJECTED, REJECTED_MASKED
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.usefixtures('db')
@@ -111,7 +111,7 @@ async def test_send_bills_delivers_reports_and_fails_on_a_rejection(mailbox):
     assert 'Поставлено в очередь: 3; уже были поставлены раньше: 0.' in output
     assert 'Итог за октябрь 2026: отправлено 2, пропущено 1, не доставлено 1.' in output
     assert 'нет счёта за период — 0, адрес не подтверждён — 0, отключены — 1.' in output
-    assert f'461000000003 n***@example.ru: recipient refused: {REJECTED}' in output
+    assert f'461000000003 n***@example.ru: recipient refused: {REJECTED_MASKED}' in output
     assert 'send-bills 2026-10: sent 2, skipped 1, failed 1' in output  # the log has the summary too
     assert sorted(m['To'] for m in mailbox.messages) == ['dacha@example.ru', EMAIL]
     assert (await EBill.get(email='nobody@example.ru')).bounces == 1
@@ -125,7 +125,7 @@ async def test_send_bills_delivers_reports_and_fails_on_a_rejection(mailbox):
     assert counts['ожидают отправки'] == '0'
     assert counts['отправлены'] == '2'
     assert counts['не доставлены'] == '1'
-    assert f'  461000000003 n***@example.ru: recipient refused: {REJECTED}' in lines
+    assert f'  461000000003 n***@example.ru: recipient refused: {REJECTED_MASKED}' in lines
 
     code, output = await run('send-bills', PERIOD)  # again: nothing new, and the failure still shows
 

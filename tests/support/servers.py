@@ -20,6 +20,8 @@ from aiosmtpd.smtp import Envelope
 
 #: what a mail server answers for an address it has no mailbox for, e.g. in `Mailbox.rejections`
 REJECTED = '550 5.1.1 <nobody@example.ru>: no such user'
+#: the same reply as the portal shows and logs it: the address masked in it too
+REJECTED_MASKED = REJECTED.replace('nobody@', 'n***@')
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from models.outbox import OutboxMessage, OutboxState
 from services import clock, metrics
+from services.identity.contacts import mask_within
 from services.messaging.outbox import plugins, store
 
 log = logging.getLogger(__name__)
@@ -118,9 +119,10 @@ async def fail(message: OutboxMessage, error: str, *, refused: bool = False) -> 
         store.lost_lease(message)
         return False
     metrics.MESSAGES_FAILED.labels(message.channel).inc()
+    masked = store.mask(message.channel, message.recipient)
     log.error(
         'outbox #%s FAILED for good: %s to %s after %d attempt(s): %s',
-        message.id, message.channel, store.mask(message.channel, message.recipient), message.attempts, error,
+        message.id, message.channel, masked, message.attempts, mask_within(error, message.recipient, masked),
     )  # fmt: skip
     return True
 

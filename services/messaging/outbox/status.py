@@ -10,6 +10,7 @@ from datetime import datetime
 from tortoise.functions import Count
 
 from models.outbox import OutboxMessage, OutboxState
+from services.identity.contacts import mask_within
 from services.messaging.outbox import store
 
 CHANNELS = (store.EMAIL, store.SMS)
@@ -35,7 +36,7 @@ class ListedMessage:
     def of(cls, message: OutboxMessage) -> ListedMessage:
         recipient = store.mask(message.channel, message.recipient)
         # a mail server's refusal names the address («550 5.1.1 <ivanov@example.ru>: no such user»): masked there too
-        error = message.last_error.replace(message.recipient, recipient) if message.recipient else message.last_error
+        error = mask_within(message.last_error, message.recipient, recipient)
         return cls(
             message.id, message.channel, recipient, message.created_at, message.attempts,
             message.next_attempt_at, error,

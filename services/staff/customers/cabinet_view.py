@@ -18,7 +18,7 @@ from models.security import AuditEvent
 from models.staff import StaffRole
 from services import clock
 from services.identity import auth, sessions
-from services.identity.contacts import mask_email, mask_phone
+from services.identity.contacts import mask_detail, mask_email, mask_phone, mask_within
 from services.messaging.outbox import SMS
 from services.staff import roles
 from services.staff.customers.lookup import about, addresses, cabinet_of, sees_contacts, shown_email, shown_phone
@@ -183,7 +183,7 @@ async def cabinet_view(staff: Staff, cabinet_id: int) -> CabinetView:
         password_changed_at=cabinet.password_changed_at,
         accounts=tuple(LinkedAccount(*row) for row in accounts),
         sessions=await _sessions(cabinet),
-        events=await _events(cabinet),
+        events=await _events(cabinet, masked=not sees_contacts(staff)),
         consents=await _consents(cabinet),
         ebills=ebills,
         messages=await _messages(staff, cabinet),
@@ -205,9 +205,12 @@ async def _sessions(cabinet: Cabinet) -> tuple[SessionRow, ...]:
     )
 
 
-async def _events(cabinet: Cabinet) -> tuple[SecurityEvent, ...]:
+async def _events(cabinet: Cabinet, *, masked: bool) -> tuple[SecurityEvent, ...]:
     rows = await AuditEvent.filter(about(cabinet)).order_by('-at', '-id').limit(EVENTS)
-    return tuple(SecurityEvent(row.at, row.event, row.ip, row.detail, row.staff_id) for row in rows)
+    return tuple(
+        SecurityEvent(row.at, row.event, row.ip, mask_detail(row.detail) if masked else row.detail, row.staff_id)
+        for row in rows
+    )
 
 
 async def _consents(cabinet: Cabinet) -> tuple[ConsentRow, ...]:
@@ -254,4 +257,4 @@ def _masked(row: dict[str, Any]) -> dict[str, Any]:
     """The row with its recipient masked, in the gateway's reason too («550 5.1.1 <a@b>: no such user»)."""
     recipient = row['recipient']
     masked = mask_phone(recipient) if row['channel'] == SMS else mask_email(recipient)
-    return {**row, 'recipient': masked, 'last_error': row['last_error'].replace(recipient, masked)}
+    return {**row, 'recipient': masked, 'last_error': mask_within(row['last_error'], recipient, masked)}

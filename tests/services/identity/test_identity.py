@@ -12,7 +12,7 @@ from models.cabinet import Cabinet, CabinetState, Consent, Link, Session
 from models.security import AuditEvent, LinkToken, OneTimeCode, RateEvent
 from services import config
 from services.errors import AuthenticationFailed, InvalidInput, NotAllowed, TooManyAttempts
-from services.identity import auth, cabinets, passwords, recovery, registration, sessions
+from services.identity import auth, cabinets, contacts, passwords, recovery, registration, sessions
 from services.identity.registration import BY_SMS
 from tests.support.delivery import deliver
 from tests.support.factories import GOOD, PHONE, make_account, registration_form
@@ -512,3 +512,10 @@ async def test_housekeeping_removes_only_what_is_spent(db, mailbox, fake_clock):
     await housekeeping.sweep()
     assert await Session.all().count() == 0 and await RateEvent.all().count() == 0
     assert await Cabinet.all().values_list('login', flat=True) == ['ivanov']  # the unconfirmed one is gone
+
+
+def test_a_contact_in_a_gateways_reply_is_masked_in_whatever_case_it_was_echoed():
+    reply = '550 5.1.1 <IVANOV@Example.ru>: no such user; ivanov@example.ru unknown'
+    masked = contacts.mask_within(reply, 'ivanov@example.ru', 'i***@example.ru')
+    assert masked == '550 5.1.1 <i***@example.ru>: no such user; i***@example.ru unknown'
+    assert contacts.mask_within(reply, '', 'x') == reply

@@ -186,3 +186,25 @@ async def test_an_export_is_audited_with_who_and_what_and_a_bad_filter_exports_n
     with pytest.raises(InvalidInput):
         await export_csv(viewer, AuditFilters(since='yesterday'))
     assert await AuditEvent.filter(event='staff_audit_export').count() == 1
+
+
+async def test_a_viewer_reads_a_whole_phone_or_email_in_the_detail_masked_an_operator_whole(viewer):
+    # the SMS cap records the phone whole (erasure finds the rows by it)
+    await audit.record('sms_limit', ip='192.0.2.10', phone='+79001234567')
+    await audit.record('registration_limited', ip='192.0.2.10', email='ivanov@example.ru')
+    operator = await Staff.create(login='operator', role=StaffRole.OPERATOR, created_at=clock.now())
+
+    def details(found) -> list[dict]:
+        return [row.detail for row in found.rows]
+
+    kinds = 'sms_limit, registration_limited'
+    assert details(await find_events(viewer, AuditFilters(kinds=kinds))) == [
+        {'email': 'i***@example.ru'},
+        {'phone': '+7900***4567'},
+    ]
+    assert details(await find_events(operator, AuditFilters(kinds=kinds))) == [
+        {'email': 'ivanov@example.ru'},
+        {'phone': '+79001234567'},
+    ]
+    header, *rows = await exported(viewer, kinds=kinds)
+    assert [json.loads(row[-1]) for row in rows] == [{'email': 'i***@example.ru'}, {'phone': '+7900***4567'}]
