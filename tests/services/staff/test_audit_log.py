@@ -206,5 +206,5 @@ async def test_a_viewer_reads_a_whole_phone_or_email_in_the_detail_masked_an_ope
         {'email': 'ivanov@example.ru'},
         {'phone': '+79001234567'},
     ]
-    header, *rows = await exported(viewer, kinds=kinds)
+    _, *rows = await exported(viewer, kinds=kinds)
     assert [json.loads(row[-1]) for row in rows] == [{'email': 'i***@example.ru'}, {'phone': '+7900***4567'}]
