@@ -103,10 +103,17 @@ class Freezer:
         self._open = open_pages
 
     def _collected(self, generation: int, _seconds: float, _collected: int) -> None:
-        # inside the collection, maybe in another thread (aiosqlite's): freeze after it, on the event loop
-        if generation >= 1 and not self._scheduled and self._loop is not None:
-            self._scheduled = True
-            self._loop.call_soon_threadsafe(self._freeze)
+        # inside the collection, maybe in another thread (aiosqlite's): freeze after it, on the event loop. Nothing
+        # may raise here (an exception inside a collection surfaces in whatever code it interrupted), and the loop
+        # may be closing without a shutdown having stopped us (NiceGUI's test fixtures start the app again and again)
+        loop = self._loop
+        if generation < 1 or self._scheduled or loop is None or loop.is_closed():
+            return
+        self._scheduled = True
+        try:
+            loop.call_soon_threadsafe(self._freeze)
+        except RuntimeError:  # closed meanwhile
+            self._loop = None
 
     def _freeze(self) -> None:
         self._scheduled = False
