@@ -137,9 +137,10 @@ def session_token() -> str:
     return CUSTOMER.token()
 
 
-async def current_staff() -> Staff | None:
-    """The staff member of this tab's console session, re-read (role included) at every call."""
-    return await staff_sessions.resolve(STAFF.token())
+async def current_staff(*, touch: bool = True) -> Staff | None:
+    """The staff member of this tab's console session, re-read (role included) at every call; `touch=False` for a
+    page's own polling, which is no activity of theirs."""
+    return await staff_sessions.resolve(STAFF.token(), touch=touch)
 
 
 async def signed_in_staff() -> Staff:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 from nicegui import ui
 
-from pages.session import signed_in_staff
+from pages.session import current_staff, signed_in_staff
 from pages.staff.frame import console_frame, staff_page
 from pages.widgets import Form, busy_while, confirmed, notify_error
 from services import clock
 from services.billing.periods import previous_period
-from services.errors import PortalError
+from services.errors import NotAllowed, PortalError
 from services.messaging.outbox.status import CHANNELS, STATES, ListedMessage
 from services.staff import dispatch, outbox, roles
 from services.staff.dispatch import DispatchOverview, DispatchProgress
@@ -153,9 +153,6 @@ class Dispatch:
     progress bar polled while a run goes."""
 
     def __init__(self, staff: Staff) -> None:
-        #: the staff member the page was built for: the poll reads counts with it. Asking for the session at every
-        #: poll would keep an open tab's session alive forever (sessions end after 15 idle minutes)
-        self.staff = staff
         self.may_start = roles.allows(staff, StaffRole.ADMIN)
         self.period = previous_period(clock.today())
         _heading(t('staff.dispatch.title'))
@@ -234,15 +231,20 @@ class Dispatch:
         self.timer.active = _going(progress)
 
     async def _poll(self) -> None:
+        # the session and role read again at every tick without counting as activity: a logout, a disable or a
+        # lower role stops the poll, and an open tab does not keep an idle session alive
+        staff = await current_staff(touch=False)
         try:
-            progress = await dispatch.dispatch_progress(self.staff, self.period)
+            if staff is None:
+                raise NotAllowed(t('error.session_expired'))
+            progress = await dispatch.dispatch_progress(staff, self.period)
         except PortalError:
             self.timer.active = False
             return
         self._progress(progress)
         if not _going(progress):
             self.timer.active = False
-            self._show(await dispatch.dispatch_status(self.staff, self.period))  # the plan and failures as they ended
+            self._show(await dispatch.dispatch_status(staff, self.period))  # the plan and failures as they ended
 
     async def _start(self) -> None:
         period = period_in_sentence(self.period)

@@ -27,9 +27,10 @@ async def start(staff: Staff, ip: str | None) -> str:
     return token
 
 
-async def resolve(token: str | None) -> Staff | None:
+async def resolve(token: str | None, *, touch: bool = True) -> Staff | None:
     """The staff member behind a session token while the session is live and they may still work: not disabled,
-    enrolled (a new enrolment link ends their sessions anyway). Re-read at every call, role included."""
+    enrolled (a new enrolment link ends their sessions anyway). Re-read at every call, role included. `touch=False`:
+    a look that is no activity (a page's own polling), so it keeps no idle session alive."""
     session = await _open_session(token)
     if session is None:
         return None
@@ -40,7 +41,7 @@ async def resolve(token: str | None) -> Staff | None:
     staff = session.staff
     if staff.disabled_at is not None or staff.enrolled_at is None:
         return None
-    if now - session.last_seen_at > TOUCH_EVERY:
+    if touch and now - session.last_seen_at > TOUCH_EVERY:
         await StaffSession.filter(id=session.id).update(last_seen_at=now)
     return staff
 

@@ -23,6 +23,7 @@ from models.security import AuditEvent
 from models.staff import StaffRole
 from services.identity import audit
 from services.messaging import outbox
+from services.staff import sessions as staff_sessions
 from services.staff.outbox import retry_message
 from tests.support.billing import REGIONS, REGIONS_HEADER
 from tests.support.factories import EMAIL, PERIOD, make_cabinet, subscriber
@@ -264,6 +265,23 @@ async def test_an_admin_starts_the_months_e_bills_and_watches_them_go(
     assert not has_marker(user, 'dispatch-start')  # nothing left to start
     [event] = await AuditEvent.filter(event='staff_dispatch_start')
     assert (event.staff_id, event.detail) == (member.staff.id, {'period': PERIOD})
+
+
+async def test_the_progress_poll_stops_once_the_staff_session_has_ended(
+    late_bill_day, user: User, mailbox: Mailbox, fake_clock
+):
+    await subscriber(await make_cabinet('semenov'))
+    mailbox.rejections[EMAIL] = '451 4.3.0 Try again later'  # the bill waits for its retry: the run stays open
+    member = await staff_signed_in(user, StaffRole.ADMIN)
+    await user.open('/staff/outbox')
+    await see(user, 'Ещё не поставлены в очередь: 1.')
+    user.find(marker='dispatch-start').click()
+    await see(user, 'Отправить квитанции за октябрь 2026?')
+    user.find(marker='confirm').click()
+    await see(user, 'Рассылка квитанций за октябрь 2026 запущена')
+    [poll] = [timer for timer in user.find(kind=ui.timer).elements if timer.active]
+    await staff_sessions.end_all(member.staff.id)  # an admin disabled them, say
+    await eventually(lambda: not poll.active, what='the poll to stop')
 
 
 async def test_staff_read_another_period_and_a_bad_one_is_refused_at_its_field(user: User, fake_clock):
