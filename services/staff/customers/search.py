@@ -20,7 +20,7 @@ from services import limits
 from services.errors import InvalidInput
 from services.identity.contacts import login_key, normalize_phone, surname_spellings
 from services.staff import roles
-from services.staff.customers.lookup import shown_email, shown_phone
+from services.staff.customers.lookup import sees_contacts, shown_email, shown_phone
 from services.staff.inputs import whole_number
 from services.texts import t
 
@@ -84,11 +84,14 @@ def _phone(query: str) -> str | None:
         return None
 
 
-def _matching(query: str, region: str | None) -> Q:
+def _matching(query: str, region: str | None, *, whole_contacts: bool) -> Q:
     """Cabinets any reading of the query finds: by their own columns, or by a linked account's number or holder;
-    with a region, only through an account there. Subqueries, not joins: each table is read once, no duplicates."""
+    with a region, only through an account there. Subqueries, not joins: each table is read once, no duplicates.
+    Without `whole_contacts` (a viewer, who reads contacts masked) an email is found only whole: by its start, a
+    viewer could rebuild a masked address a letter at a time."""
     spellings = surname_spellings(query)
-    own = Q(login_key__startswith=login_key(query)) | Q(email__startswith=query.lower()) | Q(surname__in=spellings)
+    email = Q(email__startswith=query.lower()) if whole_contacts else Q(email=query.lower())
+    own = Q(login_key__startswith=login_key(query)) | email | Q(surname__in=spellings)
     if phone := _phone(query):
         own |= Q(phone=phone)
     accounts = Account.filter(Q(number__startswith=query) | Q(surname__in=spellings))
@@ -110,7 +113,7 @@ async def search(staff: Staff, query: str, *, region: str | None = None, page: i
         raise InvalidInput({'query': t('error.required')})
     if region and not await Region.exists(code=region):
         raise InvalidInput({'region': t('staff.customers.error.region_unknown')})
-    cabinets = Cabinet.filter(_matching(query, region))
+    cabinets = Cabinet.filter(_matching(query, region, whole_contacts=sees_contacts(staff)))
     total = await cabinets.count()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     number = min(whole_number('page', page), pages)

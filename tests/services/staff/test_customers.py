@@ -81,6 +81,18 @@ async def by_staff(staff: Staff, event: str) -> list[AuditEvent]:
 # --- search ------------------------------------------------------------------------------------------------------
 
 
+async def test_a_viewer_finds_an_email_only_whole(viewer, operator):
+    # by its start, a viewer could rebuild a masked address a letter at a time
+    await make_cabinet('semenov', 'dacha.semenov@example.ru')
+
+    async def found(staff: Staff, query: str) -> list[str]:
+        return [hit.login for hit in (await search.search(staff, query)).hits]
+
+    assert await found(operator, 'dacha.sem') == ['semenov']
+    assert await found(viewer, 'dacha.sem') == []
+    assert await found(viewer, 'Dacha.Semenov@example.ru') == ['semenov']
+
+
 async def test_search_by_login_email_phone_and_account_number(operator):
     ivanov = await make_cabinet('Ivanov', 'ivanov@example.ru', accounts=[NUMBER])
     await make_cabinet('petrov', phone='+79007654321', accounts=['461000000002'])
