@@ -68,6 +68,8 @@ def test_bad_registration_input_is_named_at_its_field(start_portal, page: Page, 
     page.goto(f'{portal.url}/register')
     if language == 'en':
         page.get_by_role('button', name='English').click()
+        # the page reloads in English: a navigation started before that reload ends would be aborted by it
+        expect(page.get_by_role('button', name='Русский')).to_be_visible()
     form = REGISTRATION[language]
     for changes, label, message in form['bad']:
         fill_registration(page, changes, language=language)
