@@ -9,7 +9,8 @@ class EBill(Model):
 
     id = fields.IntField(primary_key=True)
     account = fields.ForeignKeyField('models.Account', related_name='ebill', unique=True)
-    #: the cabinet that turned it on and manages it (another holder may take it over: services/billing/ebill.py)
+    # another holder may take it over (services/billing/ebill.py); the description below is the schema's (0003)
+    #: the cabinet that manages it (any cabinet holding the account may)
     cabinet = fields.ForeignKeyField('models.Cabinet', related_name='ebills', on_delete=fields.CASCADE)
     email = fields.CharField(max_length=254, db_index=True)
     enabled = fields.BooleanField(default=False)

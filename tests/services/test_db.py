@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 
 import pytest
 from tortoise import connections
@@ -42,3 +45,24 @@ def test_no_model_comment_would_split_a_migration():
             if isinstance(node, ast.ClassDef) and ';' in (ast.get_docstring(node) or '')
         ]
     assert found == []
+
+
+def test_the_models_and_their_migrations_agree(tmp_path):
+    """A model changed without its migration (a field, an index, a description) would leave the database behind the
+    code: `makemigrations` finds nothing to write."""
+    env = {
+        **os.environ,
+        'PORTAL_DEMO': 'true',
+        'PORTAL_DATABASE_URL': f'sqlite://{tmp_path}/portal.sqlite3',
+        'PORTAL_ENV_FILE': '',
+    }
+    subprocess.run([sys.executable, 'main.py', 'migrate'], cwd=ROOT, env=env, check=True, capture_output=True)
+    before = set((ROOT / 'models' / 'migrations').iterdir())
+    made = subprocess.run(
+        [sys.executable, 'main.py', 'makemigrations', 'unexpected'], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    written = set((ROOT / 'models' / 'migrations').iterdir()) - before
+    for path in written:  # never leave it in the tree
+        path.unlink()
+    assert made.returncode == 0, made.stderr[-2000:]
+    assert not written, f'the models differ from the migrations: {made.stdout[-2000:]}'
