@@ -118,6 +118,16 @@ class Tab:
                     raise AssertionError(f'timed out waiting for {what}; last: {str(self.messages[-3:])[:500]}')
                 self._changed.wait(left)
 
+    def wait_until(self, condition: Callable[[], object], within: float = 15, what: str = 'a condition') -> None:
+        """Wait until `condition()` (on the tab's elements as the messages so far left them) holds."""
+        deadline = time.monotonic() + within
+        with self._changed:
+            while not condition():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f'timed out waiting for {what}; last: {str(self.messages[-3:])[:500]}')
+                self._changed.wait(left)
+
     def shown(self, text: str) -> None:
         """Wait until an update shows `text` in one of the tab's elements (a form's error line, a notification)."""
         self.wait_for(
