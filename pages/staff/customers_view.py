@@ -33,6 +33,7 @@ from services.texts import format_datetime, t, tn
 
 if TYPE_CHECKING:
     from models.staff import Staff
+    from services.identity.cabinets import CabinetEvent
 
 log = logging.getLogger('portal.pages')
 
@@ -378,7 +379,7 @@ def _event_name(event: str) -> str:
         return event
 
 
-def _event(event: cabinet_view.SecurityEvent) -> Markup:
+def _event(event: CabinetEvent) -> Markup:
     detail = ', '.join(f'{key}: {value}' for key, value in event.detail.items())
     by = t('staff.customers.by_staff', id=event.staff_id) if event.staff_id is not None else ''
     return _row(

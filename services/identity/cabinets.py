@@ -16,12 +16,14 @@ RECENT_EVENTS = 10
 
 @dataclass(frozen=True)
 class CabinetEvent:
-    """One row of the audit log."""
+    """One row of the audit log about a cabinet or its login (`cabinet show`, the console's cabinet view)."""
 
     at: datetime
     event: str
     ip: str | None
     detail: dict[str, Any]
+    #: the staff member who acted (None: the customer or the system)
+    staff_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ async def cabinet_report(login: str) -> CabinetReport | None:
         created_at=cabinet.created_at,
         accounts=tuple(link.account.number for link in links),
         lockout_left=await auth.longest_lockout(key),
-        events=tuple(CabinetEvent(event.at, event.event, event.ip, event.detail) for event in events),
+        events=tuple(CabinetEvent(event.at, event.event, event.ip, event.detail, event.staff_id) for event in events),
     )
 
 

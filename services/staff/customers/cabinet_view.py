@@ -18,6 +18,7 @@ from models.security import AuditEvent
 from models.staff import StaffRole
 from services import clock
 from services.identity import auth, sessions
+from services.identity.cabinets import CabinetEvent
 from services.identity.contacts import mask_detail, mask_email, mask_phone, mask_within
 from services.messaging.outbox import SMS
 from services.staff import roles
@@ -56,18 +57,6 @@ class SessionRow:
     ip: str | None
     #: within the idle and absolute limits: the browser holding it is signed in
     live: bool
-
-
-@dataclass(frozen=True)
-class SecurityEvent:
-    """A row of the audit log about the cabinet or its login."""
-
-    at: datetime
-    event: str
-    ip: str | None
-    detail: dict[str, Any]
-    #: the staff member who acted (None: the customer or the system)
-    staff_id: int | None
 
 
 @dataclass(frozen=True)
@@ -142,7 +131,7 @@ class CabinetView:
     accounts: tuple[LinkedAccount, ...]
     #: newest first, each list at most its module constant long
     sessions: tuple[SessionRow, ...]
-    events: tuple[SecurityEvent, ...]
+    events: tuple[CabinetEvent, ...]
     consents: tuple[ConsentRow, ...]
     #: one per linked account that has a subscription, in linking order
     ebills: tuple[EBillRow, ...]
@@ -205,10 +194,10 @@ async def _sessions(cabinet: Cabinet) -> tuple[SessionRow, ...]:
     )
 
 
-async def _events(cabinet: Cabinet, *, masked: bool) -> tuple[SecurityEvent, ...]:
+async def _events(cabinet: Cabinet, *, masked: bool) -> tuple[CabinetEvent, ...]:
     rows = await AuditEvent.filter(about(cabinet)).order_by('-at', '-id').limit(EVENTS)
     return tuple(
-        SecurityEvent(row.at, row.event, row.ip, mask_detail(row.detail) if masked else row.detail, row.staff_id)
+        CabinetEvent(row.at, row.event, row.ip, mask_detail(row.detail) if masked else row.detail, row.staff_id)
         for row in rows
     )
 
