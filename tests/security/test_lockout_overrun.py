@@ -15,8 +15,8 @@ import asyncio
 import pytest
 
 from models.security import AuditEvent
-from services.errors import AuthenticationFailed, TooManyAttempts
-from services.identity import auth, ratelimit, reauth
+from services.errors import AuthenticationFailed, NotAllowed, TooManyAttempts
+from services.identity import auth, ratelimit, reauth, sessions
 from tests.support.factories import GOOD, make_cabinet
 
 BURST = 20
@@ -66,4 +66,9 @@ async def test_twenty_parallel_wrong_reentries_get_five_checks(db):
         return_exceptions=True,
     )
     assert await AuditEvent.filter(event='reauth_failure').count() <= reauth.REENTRY_FAILURES.limit
-    assert all(isinstance(result, AuthenticationFailed | TooManyAttempts) for result in results)
+    # the guessing ended the session; a try whose session lookup ran after that is refused as signed out
+    # (PostgreSQL's connection pool queues some lookups behind the first ends)
+    outcomes = {type(result) for result in results}
+    assert TooManyAttempts in outcomes
+    assert outcomes <= {AuthenticationFailed, TooManyAttempts, NotAllowed}
+    assert await sessions.find(token) is None
