@@ -1,7 +1,8 @@
 """Capacity of one portal process: many customers logged in on the overview page, against a bare NiceGUI page.
 
     .venv/bin/python bench/capacity.py [--steps 200,400 | --full] [--hold 20] [--interval 20] [--no-bare]
-                                       [--no-churn] [--load-tool DIR] [--load-python PY] [--keep]
+                                       [--no-churn] [--behind-nginx [--postgres URL]] [--load-tool DIR]
+                                       [--load-python PY] [--keep]
 
 A measurement, not a test: it always exits 0. It seeds a fresh SQLite file (cabinets sharing one password hash, each
 with a linked account holding a year of bills and payments), starts `python main.py` on it (demo mode, PORTAL_GC_LOG
@@ -15,6 +16,11 @@ them is compared with the RSS before.
 Goals (issue 13): at 2,500 customers click p95 ≤ 100 ms, page load p95 ≤ 1 s, 0 failed loads, 0 dropped sockets, no
 GC pause over 100 ms, ≤ 500 KiB per customer and ≤ 1.5× the bare page's, RSS after churn ≤ 1.1× before.
 Logging in costs one argon2 verify (~9/s on a 2-core box): --full (800,1600,2500) takes about 15 minutes.
+
+--behind-nginx runs the deployment of deploy/: the portal on PostgreSQL (a database of its own on --postgres, dropped
+afterwards) and Redis, behind the shipped nginx site over TLS (a self-signed certificate the load tool is given),
+first as 1 process, then as 2 (nginx keeps each customer's address on one process). Goal: 2 processes hold ≥ 1.8× the
+customers 1 process holds within the click, page-load and failure goals.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +51,9 @@ QUICK_STEPS = '200,400'
 FULL_STEPS = '800,1600,2500'
 #: the prestep (below) runs in the load tool's process; it logs in customer idx + this offset
 OFFSET_ENV = 'CAPACITY_LOGIN_OFFSET'
-GOALS = {'p95_ms': 100.0, 'get_p95_ms': 1000.0, 'gc_ms': 100.0, 'kib': 500.0, 'kib_ratio': 1.5, 'churn': 1.1}
+GOALS = {'p95_ms': 100.0, 'get_p95_ms': 1000.0, 'gc_ms': 100.0, 'kib': 500.0, 'kib_ratio': 1.5, 'churn': 1.1,
+         'processes': 1.8}  # fmt: skip
+DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432'
 GC_LINE = re.compile(r'gc pause gen(\d) ([\d.]+) ms collected=\d+ at=([\d.]+)')  # services/gc_runtime.py
 BARE_GC_LINE = re.compile(r'GC gen(\d) (\d+) ms collected=\d+ at ([\d.]+)')  # the tool's bare_app.py GC_LOG=1
 
@@ -228,13 +238,46 @@ class Server:
                 self.process.wait()
 
 
-def run_tool(args: argparse.Namespace, server: Server, steps: list[int], *, ours: bool, offset: int = 0,
+class Deployment:
+    """What the load tool is pointed at: the portal's processes (or the bare page), reached at `url`, and what else
+    runs for them (`helpers`: nginx, Redis). `tool_env`: the load tool's environment (nginx's certificate)."""
+
+    # not a dataclass: the load tool loads this file without registering it as a module, which dataclasses need
+
+    def __init__(
+        self,
+        name: str,
+        servers: list[Server],
+        url: str,
+        gc_line: re.Pattern[str],
+        tool_env: dict[str, str] | None = None,
+        helpers: list[Callable[[], None]] | None = None,
+    ) -> None:
+        self.name, self.servers, self.url, self.gc_line = name, servers, url, gc_line
+        self.tool_env, self.helpers = tool_env or {}, helpers or []
+        self.base_rss = self.rss_kib()
+
+    def rss_kib(self) -> int:
+        return sum(server.rss_kib() for server in self.servers)
+
+    def gc_pauses(self) -> list[tuple[float, int, float]]:
+        return sorted(pause for server in self.servers for pause in server.gc_pauses(self.gc_line))
+
+    def stop(self) -> None:
+        for stop in [server.stop for server in self.servers] + self.helpers:
+            with contextlib.suppress(Exception):
+                stop()
+
+
+def run_tool(args: argparse.Namespace, side: Deployment, steps: list[int], *, ours: bool, offset: int = 0,
              out: Path) -> list[dict[str, Any]]:  # fmt: skip
-    """One load.py run; each step row gets `window` (wall-clock start of its ramp, end of its hold)."""
+    """One load.py run; each step row gets `window` (wall-clock start of its ramp, end of its hold), the RSS of all
+    the side's processes and the longest GC pause of any of them within the window. The tool's server CPU is that of
+    the first process."""
     argv = [
         args.load_python, str(args.load_tool / 'load.py'),
-        '--url', f'{server.url}/', '--steps', ','.join(map(str, steps)),
-        '--hold', str(args.hold), '--interval', str(args.interval), '--pid', str(server.pid),
+        '--url', f'{side.url}/', '--steps', ','.join(map(str, steps)),
+        '--hold', str(args.hold), '--interval', str(args.interval), '--pid', str(side.servers[0].pid),
         '--connect-concurrency', str(args.connect_concurrency), '--connect-timeout', '120',
         '--json', str(out),
     ]  # fmt: skip
@@ -244,21 +287,26 @@ def run_tool(args: argparse.Namespace, server: Server, steps: list[int], *, ours
         argv += ['--button', 'Click me', '--expect', 'clicks:']
     rows: list[dict[str, Any]] = []
     started = time.time()
-    with subprocess.Popen(
-        argv, cwd=ROOT, env={**os.environ, OFFSET_ENV: str(offset)}, stdout=subprocess.PIPE, text=True
-    ) as tool:
+    env = {**os.environ, OFFSET_ENV: str(offset), **side.tool_env}
+    with subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as tool:
         assert tool.stdout is not None
         for line in tool.stdout:
             if line.startswith('{'):
                 row = json.loads(line)
                 row['window'] = (started, time.time())
                 started = time.time()
+                rss = side.rss_kib()
+                row['rss_mib'] = round(rss / 1024, 1)
+                row['kib'] = round((rss - side.base_rss) / row['connected'], 1) if row['connected'] else None
                 rows.append(row)
-                print(f'    {server.name} {row["target"]}: {row["connected"]} connected, click p95 {row["p95_ms"]} ms, '
+                print(f'    {side.name} {row["target"]}: {row["connected"]} connected, click p95 {row["p95_ms"]} ms, '
                       f'page p95 {row["get_p95_ms"]} ms, RSS {row["rss_mib"]} MiB, errors '
                       f'{row["connect_errors_total"]}, dropped {row["disconnects_total"]}', flush=True)  # fmt: skip
             elif line.startswith(('# stopping', '  connect errors', '  disconnects')):
-                print(f'    {server.name}: {line.strip()}', flush=True)
+                print(f'    {side.name}: {line.strip()}', flush=True)
+    pauses = side.gc_pauses()
+    for row in rows:
+        row['gc_ms'], row['gc_gen'] = longest_pause(pauses, row['window'])
     return rows
 
 
@@ -267,10 +315,68 @@ def longest_pause(pauses: list[tuple[float, int, float]], window: tuple[float, f
     return max(inside, default=(0.0, -1))
 
 
-def settle_rss(server: Server, seconds: float = 15.0) -> int:
+def settle_rss(side: Deployment, seconds: float = 15.0) -> int:
     """RSS once the departed tabs' clients are gone (NiceGUI drops a client some seconds after its socket closes)."""
     time.sleep(seconds)
-    return server.rss_kib()
+    return side.rss_kib()
+
+
+def portal_env(database_url: str, port: int, base_url: str) -> dict[str, str]:
+    return {
+        'PORTAL_DEMO': 'true',
+        'PORTAL_DATABASE_URL': database_url,
+        'PORTAL_HOST': '127.0.0.1',
+        'PORTAL_PORT': str(port),
+        'PORTAL_BASE_URL': base_url,
+        'PORTAL_GC_LOG': 'true',
+        'PORTAL_ENV_FILE': '',
+    }
+
+
+def start_portal(database_url: str, folder: Path) -> Deployment:
+    """One `python main.py`, reached directly."""
+    port = free_port()
+    env = portal_env(database_url, port, f'http://127.0.0.1:{port}')
+    server = Server('portal', [sys.executable, 'main.py'], env, port, folder / 'portal.log', '/login')
+    return Deployment('portal', [server], server.url, GC_LINE)
+
+
+def start_behind_nginx(processes: int, database_url: str, redis_url: str, folder: Path, top: int) -> Deployment:
+    """`processes` portal processes sharing the database and Redis, behind the shipped nginx site (deploy/nginx)."""
+    from tests.support.proxy import Nginx
+
+    https_port = free_port()
+    env = {'PORTAL_REDIS_URL': redis_url, 'PORTAL_TRUSTED_PROXIES': '127.0.0.1'}
+    servers: list[Server] = []
+    name = f'{processes} process{"es" if processes > 1 else ""}'
+    try:
+        for n in range(processes):
+            port = free_port()
+            server_env = {**portal_env(database_url, port, f'https://127.0.0.1:{https_port}'), **env}
+            log = folder / f'portal-{processes}-{n}.log'
+            servers.append(Server(f'portal {n}', [sys.executable, 'main.py'], server_env, port, log, '/healthz'))
+        # two connections per customer (theirs and the upstream one) and one per page load and hand-over
+        nginx = Nginx(folder / f'nginx-{processes}', [server.port for server in servers], https_port, 3 * top + 512)
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return Deployment(name, servers, nginx.url, GC_LINE, {'SSL_CERT_FILE': str(nginx.certificate)}, [nginx.stop])
+
+
+class Postgres:
+    """A database of the bench's own on a PostgreSQL server, dropped at `drop`."""
+
+    def __init__(self, server: str) -> None:
+        from tests.support.databases import run_on_server
+
+        self.server, self.run = server.rstrip('/'), run_on_server
+        self.name = f'bench_capacity_{uuid.uuid4().hex[:8]}'
+        self.url = f'{self.server}/{self.name}'
+        self.run(f'CREATE DATABASE {self.name}', self.server)
+
+    def drop(self) -> None:
+        self.run(f'DROP DATABASE IF EXISTS {self.name} WITH (FORCE)', self.server)
 
 
 # ------------------------------------------------------------------------------------------------------------ report
@@ -284,15 +390,37 @@ def mark(ok: bool) -> str:
     return 'PASS' if ok else 'FAIL'
 
 
-def report(ours: list[dict], bare: list[dict], churn: dict[str, Any] | None, base_rss: dict[str, int]) -> None:
+def steps_of(rows: list[dict[str, Any]]) -> list[int]:
+    return [row['target'] for row in rows]
+
+
+def within_goals(row: dict[str, Any]) -> bool:
+    """Every customer of the step in, and its clicks, page loads and sockets within the goals."""
+    return (
+        row['connected'] == row['target']
+        and not row['connect_errors_total']
+        and not row['disconnects_total']
+        and row['p95_ms'] <= GOALS['p95_ms']
+        and row['get_p95_ms'] <= GOALS['get_p95_ms']
+    )
+
+
+def report(sides: dict[str, list[dict]], bare: list[dict], churn: dict[str, Any] | None,
+           base_rss: dict[str, int]) -> None:  # fmt: skip
+    """The table of every step (the bare page's row first), the goals of each of our sides at each step, churn, and
+    with two deployments the customers each held within the goals."""
     bare_by_step = {row['target']: row for row in bare}
-    print(f'\nResults (load average now {_load()}; RSS per customer = (RSS − RSS at start) / connected)')
+    print(f'\nResults (load average now {_load()}; RSS per customer = (RSS − RSS at start) / connected, summed over '
+          f'the processes; server CPU is the first process\'s)')  # fmt: skip
     head = ('| step | side | connected | click p50 / p95 / max ms | page p95 ms | failed loads | dropped | RSS MiB '
             '| KiB/customer | longest GC ms | server CPU % |')  # fmt: skip
     print(head)
     print('|' + '---|' * (head.count('|') - 1))
-    for row in ours:
-        for side, r in (('portal', row), ('bare', bare_by_step.get(row['target']))):
+    for step in sorted({row['target'] for rows in sides.values() for row in rows}):
+        by_side = [('bare', bare_by_step.get(step))] + [
+            (name, next((row for row in rows if row['target'] == step), None)) for name, rows in sides.items()
+        ]
+        for side, r in by_side:
             if r is None:
                 continue
             print(
@@ -301,41 +429,55 @@ def report(ours: list[dict], bare: list[dict], churn: dict[str, Any] | None, bas
                 f'| {fmt(r["rss_mib"])} | {fmt(r["kib"])} | {fmt(r["gc_ms"])} (gen{r["gc_gen"]}) '
                 f'| {fmt(r["server_cpu_pct"])} |'
             )
-    print(f'\nRSS at start: portal {base_rss["portal"] // 1024} MiB, bare {base_rss.get("bare", 0) // 1024} MiB')
-    print('\nRatios and goals at each step (portal / bare in the same run)')
-    for row in ours:
-        b = bare_by_step.get(row['target'])
-        kib_ratio = row['kib'] / b['kib'] if b and row['kib'] and b['kib'] else None
-        p95_ratio = row['p95_ms'] / b['p95_ms'] if b and b['p95_ms'] else None
-        all_in = row['connected'] == row['target']
-        print(f'  {row["target"]} customers:')
-        print(
-            f'    RSS per customer portal/bare {fmt(kib_ratio, 2)}  (goal ≤ {GOALS["kib_ratio"]}  '
-            f'{mark(kib_ratio is not None and kib_ratio <= GOALS["kib_ratio"])}); '
-            f'{fmt(row["kib"])} KiB (goal ≤ {GOALS["kib"]:.0f}  {mark((row["kib"] or 1e9) <= GOALS["kib"])})'
-        )
-        print(
-            f'    click p95 portal/bare {fmt(p95_ratio, 1)}; {fmt(row["p95_ms"], 1)} ms '
-            f'(goal ≤ {GOALS["p95_ms"]:.0f}  {mark(all_in and row["p95_ms"] <= GOALS["p95_ms"])})'
-        )
-        print(
-            f'    page load p95 {fmt(row["get_p95_ms"])} ms (goal ≤ {GOALS["get_p95_ms"]:.0f}  '
-            f'{mark(row["get_p95_ms"] <= GOALS["get_p95_ms"])}); failed loads {row["connect_errors_total"]}, '
-            f'dropped sockets {row["disconnects_total"]} (goal 0  '
-            f'{mark(all_in and not row["connect_errors_total"] and not row["disconnects_total"])})'
-        )
-        print(f'    longest GC pause {fmt(row["gc_ms"])} ms (goal ≤ {GOALS["gc_ms"]:.0f}  '
-              f'{mark(row["gc_ms"] <= GOALS["gc_ms"])})')  # fmt: skip
+    print('\nRSS at start: ' + ', '.join(f'{name} {rss // 1024} MiB' for name, rss in base_rss.items()))
+    for name, rows in sides.items():
+        print(f'\nRatios and goals at each step ({name} / bare in the same run)')
+        for row in rows:
+            b = bare_by_step.get(row['target'])
+            kib_ratio = row['kib'] / b['kib'] if b and row['kib'] and b['kib'] else None
+            p95_ratio = row['p95_ms'] / b['p95_ms'] if b and b['p95_ms'] else None
+            all_in = row['connected'] == row['target']
+            print(f'  {row["target"]} customers:')
+            print(
+                f'    RSS per customer {name}/bare {fmt(kib_ratio, 2)}  (goal ≤ {GOALS["kib_ratio"]}  '
+                f'{mark(kib_ratio is not None and kib_ratio <= GOALS["kib_ratio"])}); '
+                f'{fmt(row["kib"])} KiB (goal ≤ {GOALS["kib"]:.0f}  {mark((row["kib"] or 1e9) <= GOALS["kib"])})'
+            )
+            print(
+                f'    click p95 {name}/bare {fmt(p95_ratio, 1)}; {fmt(row["p95_ms"], 1)} ms '
+                f'(goal ≤ {GOALS["p95_ms"]:.0f}  {mark(all_in and row["p95_ms"] <= GOALS["p95_ms"])})'
+            )
+            print(
+                f'    page load p95 {fmt(row["get_p95_ms"])} ms (goal ≤ {GOALS["get_p95_ms"]:.0f}  '
+                f'{mark(row["get_p95_ms"] <= GOALS["get_p95_ms"])}); failed loads {row["connect_errors_total"]}, '
+                f'dropped sockets {row["disconnects_total"]} (goal 0  '
+                f'{mark(all_in and not row["connect_errors_total"] and not row["disconnects_total"])})'
+            )
+            print(f'    longest GC pause {fmt(row["gc_ms"])} ms (goal ≤ {GOALS["gc_ms"]:.0f}  '
+                  f'{mark(row["gc_ms"] <= GOALS["gc_ms"])})')  # fmt: skip
     if churn:
         ratio = churn['after'] / churn['before']
         print(
-            f'\nChurn at {churn["customers"]}: RSS with them {churn["before"] // 1024} MiB; all left: '
-            f'{churn["left"] // 1024} MiB; {churn["customers"]} others logged in: {churn["after"] // 1024} MiB '
-            f'({churn["connected"]} connected); all left again: {churn["left_again"] // 1024} MiB'
+            f'\nChurn at {churn["customers"]} ({churn["side"]}): RSS with them {churn["before"] // 1024} MiB; '
+            f'all left: {churn["left"] // 1024} MiB; {churn["customers"]} others logged in: '
+            f'{churn["after"] // 1024} MiB ({churn["connected"]} connected); '
+            f'all left again: {churn["left_again"] // 1024} MiB'
         )
         print(
             f'  after/before {ratio:.2f} (goal ≤ {GOALS["churn"]}  {mark(ratio <= GOALS["churn"])}); longest GC '
             f'pause meanwhile {churn["gc_ms"]:.0f} ms (gen{churn["gc_gen"]})'
+        )
+    if len(sides) == 2:
+        held = {
+            name: max((row['target'] for row in rows if within_goals(row)), default=0) for name, rows in sides.items()
+        }
+        (one, one_held), (two, two_held) = held.items()
+        ratio = two_held / one_held if one_held else None
+        ok = ratio is not None and ratio >= GOALS['processes']
+        more = '; the highest step was held: add steps' if two_held and two_held == max(steps_of(sides[two])) else ''
+        print(
+            f'\nCustomers held within the click, page-load and failure goals: {one} {one_held}, {two} {two_held}; '
+            f'ratio {fmt(ratio, 2)} (goal ≥ {GOALS["processes"]}  {mark(ok)}{more})'
         )
 
 
@@ -353,6 +495,9 @@ def main() -> int:
     parser.add_argument('--connect-concurrency', type=int, default=10, help='page loads (and logins) at once')
     parser.add_argument('--no-bare', action='store_true', help='skip the bare-page baseline')
     parser.add_argument('--no-churn', action='store_true', help='skip the churn check')
+    parser.add_argument('--behind-nginx', action='store_true',
+                        help='1, then 2 processes on PostgreSQL + Redis behind the shipped nginx site')  # fmt: skip
+    parser.add_argument('--postgres', default=DEFAULT_POSTGRES, help=f'PostgreSQL server (default {DEFAULT_POSTGRES})')
     parser.add_argument('--load-tool', type=Path, default=DEFAULT_TOOL, help=f'load.py, bare_app.py ({DEFAULT_TOOL})')
     parser.add_argument('--load-python', default=sys.executable,
                         help='the interpreter for load.py (aiohttp, orjson, uvloop); default: this one')  # fmt: skip
@@ -362,19 +507,30 @@ def main() -> int:
         sys.path.insert(0, str(ROOT))
     steps = [int(x) for x in (FULL_STEPS if args.full else args.steps).split(',')]
     top = max(steps)
+    cabinets = top * (1 if args.no_churn else 2)
     folder = Path(tempfile.mkdtemp(prefix='bench-capacity-'))
-    servers: list[Server] = []
+    running: list[Deployment] = []
+    cleanup: list[Callable[[], None]] = []
     try:
         print(f'bench/capacity.py: steps {steps}, hold {args.hold:.0f} s, PDF every {args.interval:.0f} s; '
               f'{os.cpu_count()} CPUs, load average {_load()}; files in {folder}', flush=True)  # fmt: skip
-        database_url = f'sqlite://{folder}/portal.sqlite3'
         t0 = time.monotonic()
         from services import config
 
+        if args.behind_nginx:
+            from tests.support.proxy import Redis
+
+            database = Postgres(args.postgres)
+            cleanup.append(database.drop)
+            database_url = database.url
+            redis = Redis(folder / 'redis')
+            cleanup.append(redis.stop)
+        else:
+            database_url = f'sqlite://{folder}/portal.sqlite3'
         os.environ['PORTAL_ENV_FILE'] = ''  # nobody's .env: the settings below are the whole configuration
         config.load(demo=True, database_url=database_url)
-        asyncio.run(seed(database_url, cabinets=top * (1 if args.no_churn else 2), accounts=top))
-        print(f'  seeded {top} accounts, {top * (1 if args.no_churn else 2)} cabinets in {time.monotonic() - t0:.0f} s')
+        asyncio.run(seed(database_url, cabinets=cabinets, accounts=top))
+        print(f'  seeded {top} accounts, {cabinets} cabinets in {time.monotonic() - t0:.0f} s', flush=True)
 
         bare: list[dict] = []
         base_rss: dict[str, int] = {}
@@ -382,67 +538,72 @@ def main() -> int:
             port = free_port()
             server = Server('bare', [sys.executable, str(args.load_tool / 'bare_app.py')],
                             {'PORT': str(port), 'GC_LOG': '1'}, port, folder / 'bare.log', '/_stats')  # fmt: skip
-            servers.append(server)
-            base_rss['bare'] = server.rss_kib()
-            bare = run_tool(args, server, steps, ours=False, out=folder / 'bare.json')
-            pauses = server.gc_pauses(BARE_GC_LINE)
-            for row in bare:
-                row['gc_ms'], row['gc_gen'] = longest_pause(pauses, row['window'])
+            side = Deployment('bare', [server], server.url, BARE_GC_LINE)
+            running.append(side)
+            base_rss['bare'] = side.base_rss
+            bare = run_tool(args, side, steps, ours=False, out=folder / 'bare.json')
+            for row in bare:  # the tool's own figure: RSS before its first tab, not after our start-up wait
                 row['kib'] = row['rss_per_client_kib']
-            server.stop()
-            servers.remove(server)
+            side.stop()
+            running.remove(side)
 
-        port = free_port()
-        env = {
-            'PORTAL_DEMO': 'true',
-            'PORTAL_DATABASE_URL': database_url,
-            'PORTAL_HOST': '127.0.0.1',
-            'PORTAL_PORT': str(port),
-            'PORTAL_BASE_URL': f'http://127.0.0.1:{port}',
-            'PORTAL_GC_LOG': 'true',
-            'PORTAL_ENV_FILE': '',
-        }
-        portal = Server('portal', [sys.executable, 'main.py'], env, port, folder / 'portal.log', '/login')
-        servers.append(portal)
-        base_rss['portal'] = portal.rss_kib()
-        ours = run_tool(args, portal, steps, ours=True, out=folder / 'portal.json')
-        pauses = portal.gc_pauses(GC_LINE)
-        for row in ours:
-            row['gc_ms'], row['gc_gen'] = longest_pause(pauses, row['window'])
-            row['kib'] = row['rss_per_client_kib']
-
+        starts: list[Callable[[], Deployment]] = (
+            [
+                lambda: start_behind_nginx(1, database_url, redis.url, folder, top),
+                lambda: start_behind_nginx(2, database_url, redis.url, folder, top),
+            ]
+            if args.behind_nginx
+            else [lambda: start_portal(database_url, folder)]
+        )
+        sides: dict[str, list[dict]] = {}
         churn = None
-        if not args.no_churn and ours and ours[-1]['target'] == top:
-            before = int(ours[-1]['rss_mib'] * 1024)
-            left = settle_rss(portal)
-            print(f'  churn: all left, RSS {left // 1024} MiB; {top} other customers log in', flush=True)
-            rows = run_tool(args, portal, [top], ours=True, offset=top, out=folder / 'churn.json')
-            if rows:
-                pauses = portal.gc_pauses(GC_LINE)
-                gc_ms, gc_gen = longest_pause(pauses, (ours[-1]['window'][1], rows[-1]['window'][1]))
-                churn = {
-                    'customers': top,
-                    'before': before,
-                    'left': left,
-                    'after': int(rows[-1]['rss_mib'] * 1024),
-                    'connected': rows[-1]['connected'],
-                    'left_again': settle_rss(portal),
-                    'gc_ms': gc_ms,
-                    'gc_gen': gc_gen,
-                }
-        report(ours, bare, churn, base_rss)
+        for start in starts:
+            side = start()
+            running.append(side)
+            base_rss[side.name] = side.base_rss
+            rows = sides[side.name] = run_tool(args, side, steps, ours=True, out=folder / f'{side.name}.json')
+            if not args.no_churn and churn is None and rows and rows[-1]['target'] == top:
+                churn = measure_churn(args, side, rows[-1], top, folder)
+            side.stop()
+            running.remove(side)
+        report(sides, bare, churn, base_rss)
         print(f'\nwhole run {time.monotonic() - t0:.0f} s')
     except Exception as error:  # a measurement: report, never fail the caller
         print(f'bench/capacity.py: aborted: {type(error).__name__}: {error}', file=sys.stderr)
     finally:
-        for server in servers:
+        for side in running:
+            side.stop()
+        for step in reversed(cleanup):
             with contextlib.suppress(Exception):
-                server.stop()
+                step()
         if args.keep:
             print(f'kept {folder}')
         else:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def measure_churn(args: argparse.Namespace, side: Deployment, last: dict[str, Any], top: int,
+                  folder: Path) -> dict[str, Any] | None:  # fmt: skip
+    """Everybody leaves, as many other customers log in: the RSS with them against the RSS before."""
+    before = int(last['rss_mib'] * 1024)
+    left = settle_rss(side)
+    print(f'  churn: all left, RSS {left // 1024} MiB; {top} other customers log in', flush=True)
+    rows = run_tool(args, side, [top], ours=True, offset=top, out=folder / 'churn.json')
+    if not rows:
+        return None
+    gc_ms, gc_gen = longest_pause(side.gc_pauses(), (last['window'][1], rows[-1]['window'][1]))
+    return {
+        'side': side.name,
+        'customers': top,
+        'before': before,
+        'left': left,
+        'after': int(rows[-1]['rss_mib'] * 1024),
+        'connected': rows[-1]['connected'],
+        'left_again': settle_rss(side),
+        'gc_ms': gc_ms,
+        'gc_gen': gc_gen,
+    }
 
 
 if __name__ == '__main__':

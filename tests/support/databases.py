@@ -15,13 +15,13 @@ from pathlib import Path
 PG_SERVER = os.environ.get('PORTAL_TEST_POSTGRES', '')
 
 
-def run_on_server(sql: str) -> None:
+def run_on_server(sql: str, server: str = PG_SERVER) -> None:
     """One statement on the PostgreSQL server's maintenance database (CREATE/DROP DATABASE)."""
 
     async def run() -> None:
         import asyncpg
 
-        connection = await asyncpg.connect(f'{PG_SERVER}/postgres')
+        connection = await asyncpg.connect(f'{server}/postgres')
         try:
             await connection.execute(sql)
         finally:

@@ -23,10 +23,12 @@ UPSTREAM_HEADER = 'x-upstream'
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its IP in subjectAltName: a client that verifies, given it as SSL_CERT_FILE,
+    accepts it) and its key."""
     cert, key = folder / 'cert.pem', folder / 'key.pem'
     subprocess.run(
         ['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-         '-keyout', str(key), '-out', str(cert)],
+         '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', str(key), '-out', str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
@@ -54,8 +56,9 @@ def site_for_test(
     return site
 
 
-def main_config(folder: Path, site: str) -> Path:
-    """An nginx.conf of the test's own around `site`: in the foreground, every file under `folder`."""
+def main_config(folder: Path, site: str, connections: int = 256) -> Path:
+    """An nginx.conf of the test's own around `site`: in the foreground, every file under `folder`; `connections`
+    counts both sides (a proxied socket takes two)."""
     (folder / 'site.conf').write_text(site)
     temp = ''.join(
         f'    {kind}_temp_path {folder}/{kind};\n' for kind in ('client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi')
@@ -63,8 +66,8 @@ def main_config(folder: Path, site: str) -> Path:
     user = 'user root;\n' if os.geteuid() == 0 else ''  # workers as nobody could not read the test's 0700 folder
     config = folder / 'nginx.conf'
     config.write_text(
-        f'{user}daemon off;\nworker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log info;\n'
-        f'events {{ worker_connections 256; }}\n'
+        f'{user}daemon off;\nworker_processes 1;\nworker_rlimit_nofile {connections + 64};\npid {folder}/nginx.pid;\n'
+        f'error_log {folder}/error.log info;\nevents {{ worker_connections {connections}; }}\n'
         f'http {{\n    access_log {folder}/access.log;\n{temp}    include {folder}/site.conf;\n}}\n'
     )
     return config
@@ -94,11 +97,14 @@ def _wait_for_port(port: int, process: subprocess.Popen, what: str, log: Path) -
 class Nginx:
     """Debian's nginx in the foreground, in `folder`, as the shipped site configures it."""
 
-    def __init__(self, folder: Path, upstreams: list[int], https_port: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, upstreams: list[int], https_port: int | None = None, connections: int = 256
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.http_port, self.https_port = free_port(), https_port or free_port()
         site = site_for_test(folder, upstreams=upstreams, http_port=self.http_port, https_port=self.https_port)
-        self.config = main_config(folder, site)
+        self.certificate = folder / 'cert.pem'
+        self.config = main_config(folder, site, connections)
         self.log = folder / 'error.log'
         checked = check_config(self.config, folder)
         assert checked.returncode == 0, checked.stderr
