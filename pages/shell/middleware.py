@@ -17,8 +17,6 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, core
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,15 +50,25 @@ PUBLIC_PATHS = {
 }
 
 
-class SessionMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        path = request.url.path
-        if path in PUBLIC_PATHS or path.startswith('/_nicegui') or request.method != 'GET' or not _known(request):
-            return await call_next(request)
-        kind = kind_of(path)
-        if await kind.resolve(kind.request_token(request)) is None:
-            return RedirectResponse(f'{kind.login_path}?redirect_to={quote(path)}')
-        return await call_next(request)
+class SessionMiddleware:
+    """The login wall. A plain ASGI middleware, not Starlette's BaseHTTPMiddleware: that one runs every request in a
+    task group with memory streams, whose reference cycles (with a traceback and its frames) wait for the cycle
+    collector — per page load, with a crowd on the portal (docs/operator.md «Capacity of one process»)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope['type'] == 'http' and scope['method'] == 'GET':
+            request = Request(scope)
+            path = request.url.path
+            if path not in PUBLIC_PATHS and not path.startswith('/_nicegui') and _known(request):
+                kind = kind_of(path)
+                if await kind.resolve(kind.request_token(request)) is None:
+                    redirect = RedirectResponse(f'{kind.login_path}?redirect_to={quote(path)}')
+                    await redirect(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def _known(request: Request) -> bool:
