@@ -32,8 +32,10 @@ SUMMARY_SECONDS = 60.0
 #: Freezer: 150–360 ms in gen1 and 0.7 s in churn). CPython's default is (700, 10, 10).
 THRESHOLDS = (5_000, 4, 10)
 #: a thaw (one full collection of everything) once this many pages have closed since the last, or THAW_PER_OPEN
-#: times as many as are open now if more: what closed pages leave in cycles (~300 objects a page, bench/page_objects.py)
-#: is freed about once per turnover of the customers, each of whom closes two pages (the login page and the last)
+#: times as many as are open now if more: what a visit leaves in reference cycles is freed about once per turnover of
+#: the customers, each of whom closes two pages (the login page and the last). The pages themselves go by reference
+#: counting (pages/shell/teardown.py); the cycles are the servers' own, some 500 objects a visit: each socket's in
+#: uvicorn's wsproto and engine.io, each request's in the Starlette middlewares NiceGUI adds
 THAW_MIN = 500
 THAW_PER_OPEN = 2
 _tuned = False

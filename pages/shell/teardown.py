@@ -4,8 +4,8 @@ NiceGUI's props, classes and style of every element each keep a bound method of 
 a reference cycle, three per element, which only CPython's cycle collector frees. With a crowd on the portal those
 cycles are what full collections are made of (seconds of pause, docs/operator.md «Capacity of one process»).
 Once NiceGUI has deleted a client, nothing calls those handlers again: dropping them lets the elements go as soon as
-the client does (bench/page_objects.py «as the tabs closed»: ~690 → ~300 objects per departed customer left to the
-collector; most of the rest are HTTP requests' own, which die young)."""
+the client does (with a real server nothing of a closed page is left to the collector; what is, is the socket's and
+the requests' own: services/gc_runtime.py)."""
 
 from __future__ import annotations
 
