@@ -24,9 +24,7 @@ import asyncio
 import collections
 import gc
 import os
-import shutil
 import sys
-import tempfile
 import time
 import tracemalloc
 import weakref
@@ -34,6 +32,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import run_bench  # noqa: E402
 
 
 def rss_kib() -> int:
@@ -180,45 +182,35 @@ async def measure(k: int, top: int, login_page: bool) -> None:
             await close_tab(user)
 
 
+def run(args: argparse.Namespace, folder: Path) -> None:
+    database_url = f'sqlite://{folder}/portal.sqlite3'
+    os.environ.update(PORTAL_ENV_FILE='', PORTAL_DEMO='true', PORTAL_DATABASE_URL=database_url, PORTAL_GC_LOG='false')
+    # NiceGUI's simulated browser expects pytest (its reset clears storage through a page context otherwise)
+    os.environ['PYTEST_CURRENT_TEST'] = 'bench/page_objects.py'
+    from nicegui import app
+    from nicegui.storage import Storage
+
+    Storage.path = folder / 'storage'  # as NiceGUI's pytest plugin does: browser storage in the temporary folder
+    app.storage = Storage()
+    from bench.capacity import seed
+    from services import config, gc_runtime
+
+    gc_runtime.leave_untuned()  # its freezing would hide objects from the count
+
+    config.load(demo=True, database_url=database_url)
+    t0 = time.monotonic()
+    asyncio.run(seed(database_url, cabinets=args.customers + 2, accounts=args.customers + 2))
+    print(f'bench/page_objects.py: seeded {args.customers + 2} cabinets in {time.monotonic() - t0:.0f} s')
+    asyncio.run(measure(args.customers, args.top, args.login_page))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--customers', type=int, default=40, help='pages measured (default 40)')
     parser.add_argument('--top', type=int, default=25, help='rows per table (default 25)')
     parser.add_argument('--login-page', action='store_true', help='measure the login page instead of the overview')
-    args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    folder = Path(tempfile.mkdtemp(prefix='bench-page-objects-'))
-    try:
-        database_url = f'sqlite://{folder}/portal.sqlite3'
-        os.environ.update(
-            PORTAL_ENV_FILE='', PORTAL_DEMO='true', PORTAL_DATABASE_URL=database_url, PORTAL_GC_LOG='false'
-        )
-        # NiceGUI's simulated browser expects pytest (its reset clears storage through a page context otherwise)
-        os.environ['PYTEST_CURRENT_TEST'] = 'bench/page_objects.py'
-        from nicegui import app
-        from nicegui.storage import Storage
-
-        Storage.path = folder / 'storage'  # as NiceGUI's pytest plugin does: browser storage in the temporary folder
-        app.storage = Storage()
-        from bench.capacity import seed
-        from services import config, gc_runtime
-
-        gc_runtime.leave_untuned()  # its freezing would hide objects from the count
-
-        config.load(demo=True, database_url=database_url)
-        t0 = time.monotonic()
-        asyncio.run(seed(database_url, cabinets=args.customers + 2, accounts=args.customers + 2))
-        print(f'bench/page_objects.py: seeded {args.customers + 2} cabinets in {time.monotonic() - t0:.0f} s')
-        asyncio.run(measure(args.customers, args.top, args.login_page))
-    except Exception as error:  # a measurement: report, never fail the caller
-        import traceback
-
-        traceback.print_exc()
-        print(f'bench/page_objects.py: aborted: {type(error).__name__}: {error}', file=sys.stderr)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
+    return run_bench('bench/page_objects.py', 'bench-page-objects-', parser, run, trace=True)
 
 
 if __name__ == '__main__':

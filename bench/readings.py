@@ -24,11 +24,9 @@ import argparse
 import asyncio
 import csv
 import os
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.link import _load, mark  # noqa: E402
+from bench.common import load_average, mark, print_summary, run_bench  # noqa: E402
 from services import config, db  # noqa: E402
 
 EXPORT_GOAL_S = 60.0
@@ -249,6 +247,7 @@ async def measure(args: argparse.Namespace, path: Path, folder: Path, period: st
 def run(args: argparse.Namespace, folder: Path) -> None:
     total_started = time.perf_counter()
     path = folder / 'portal.sqlite3'
+    config.load(demo=True, database_url=f'sqlite://{path}')
     asyncio.run(db.migrate_database(f'sqlite://{path}'))
     today = date.today()
     start = month_start(today, 1)
@@ -260,7 +259,7 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     print(
         f'SQLite {sqlite3.sqlite_version}; {args.readings:,} meters, {expected:,} customer readings of {period} to '
         f'export among {args.readings * 3 + args.readings // 10 + 144:,} readings ({size:.0f} MB); '
-        f'{os.cpu_count()} CPUs, load average {_load()}'
+        f'{os.cpu_count()} CPUs, load average {load_average()}'
     )
     print(f'  data written in {time.perf_counter() - generated:.1f} s (not timed)')
     found = asyncio.run(measure(args, path, folder, period, start))
@@ -281,11 +280,8 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         (f'meters page, 3 meters × {HISTORY_MONTHS} months: p50', f'{p50:.1f} ms', ''),
         (f'  p95 of {args.builds}', f'{p95:.1f} ms', page_goal),
         ('  CPU of this process per page: p50 / p95', f'{cpu50:.1f} / {cpu95:.1f} ms', ''),
-        ('whole run', f'{time.perf_counter() - total_started:.0f} s', ''),
     ]  # fmt: skip
-    print(f'\nSummary (medians of the rounds; load average now {_load()})')
-    for label, value, goal in summary:
-        print(f'  {label:<48} {value:>14}   {goal}'.rstrip())
+    print_summary(summary, total_started, widths=(48, 14))
 
 
 def main() -> int:
@@ -293,16 +289,7 @@ def main() -> int:
     parser.add_argument('--readings', type=int, default=500_000, help='customer readings to export (default 500,000)')
     parser.add_argument('--rounds', type=int, default=1, help='alternating raw/ours exports (default 1)')
     parser.add_argument('--builds', type=int, default=200, help='meters page builds (default 200)')
-    args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix='bench-readings-export-'))
-    try:
-        config.load(demo=True, database_url=f'sqlite://{folder}/portal.sqlite3')
-        run(args, folder)
-    except Exception as error:  # a measurement: report, never fail the caller
-        print(f'bench/readings.py: aborted: {type(error).__name__}: {error}', file=sys.stderr)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
+    return run_bench('bench/readings.py', 'bench-readings-export-', parser, run)
 
 
 if __name__ == '__main__':
