@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import ROOT
-from tests.support.proxy import NGINX, check_config, main_config, site_for_test
+from tests.support.proxy import NGINX, SITE, check_config, main_config, site_for_test
 
 UNIT = ROOT / 'deploy' / 'systemd' / 'lichny-kabinet@.service'
 
@@ -23,6 +24,15 @@ def test_nginx_accepts_the_shipped_site(tmp_path):
     checked = check_config(config, tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert 'test is successful' in checked.stderr
+
+
+def test_the_site_reuses_no_upstream_connection():
+    # a socket upgraded on a reused connection was closed by uvicorn's keep-alive timer of the page served before it
+    # (~3 % of the customers' sockets under load, bench/capacity.py --behind-nginx): see the comment in the site
+    upstream = re.search(r'upstream lichny_kabinet \{(.*?)\n\}', SITE.read_text(), re.DOTALL)
+    assert upstream, 'the upstream block of the shipped site changed: update this test'
+    directives = [line.split('#')[0].strip() for line in upstream.group(1).splitlines()]
+    assert not [line for line in directives if line.startswith('keepalive')]
 
 
 @pytest.mark.skipif(not shutil.which('systemd-analyze'), reason='systemd-analyze is not installed')
