@@ -22,10 +22,15 @@ REDIS = shutil.which('redis-server') or '/usr/bin/redis-server'
 UPSTREAM_HEADER = 'x-upstream'
 
 
+def certificate_files(folder: Path) -> tuple[Path, Path]:
+    """Where `self_signed_certificate` puts the certificate and its key."""
+    return folder / 'cert.pem', folder / 'key.pem'
+
+
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 (its IP in subjectAltName: a client that verifies, given it as SSL_CERT_FILE,
     accepts it) and its key."""
-    cert, key = folder / 'cert.pem', folder / 'key.pem'
+    cert, key = certificate_files(folder)
     subprocess.run(
         ['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
          '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', str(key), '-out', str(cert)],
@@ -103,7 +108,7 @@ class Nginx:
         folder.mkdir(parents=True, exist_ok=True)
         self.http_port, self.https_port = free_port(), https_port or free_port()
         site = site_for_test(folder, upstreams=upstreams, http_port=self.http_port, https_port=self.https_port)
-        self.certificate = folder / 'cert.pem'
+        self.certificate, _ = certificate_files(folder)
         self.config = main_config(folder, site, connections)
         self.log = folder / 'error.log'
         checked = check_config(self.config, folder)

@@ -106,17 +106,18 @@ class Tab:
     def wait_for(self, matches: Callable[[str, Any], object], within: float = 15, what: str = 'a message') -> Message:
         """The first message that `matches(event, payload)` within `within` seconds, after the last event sent and
         the last message a wait returned."""
-        deadline = time.monotonic() + within
-        with self._changed:
-            while True:
-                for index in range(self._seen, len(self.messages)):
-                    if matches(*self.messages[index]):
-                        self._seen = index + 1
-                        return self.messages[index]
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f'timed out waiting for {what}; last: {str(self.messages[-3:])[:500]}')
-                self._changed.wait(left)
+        found: list[Message] = []
+
+        def arrived() -> bool:
+            for index in range(self._seen, len(self.messages)):
+                if matches(*self.messages[index]):
+                    self._seen = index + 1
+                    found.append(self.messages[index])
+                    return True
+            return False
+
+        self.wait_until(arrived, within, what)
+        return found[0]
 
     def wait_until(self, condition: Callable[[], object], within: float = 15, what: str = 'a condition') -> None:
         """Wait until `condition()` (on the tab's elements as the messages so far left them) holds."""
