@@ -29,7 +29,10 @@ SUMMARY_SECONDS = 60.0
 #: gc.set_threshold(gen0, gen1, gen2). A young (gen1) collection walks at most about gen0 × gen1 objects, and with
 #: the Freezer below nothing older is walked but at a thaw: 5,000 × 4 keeps them near 50 ms on a loaded 2-core box
 #: (bench/capacity.py, 400 customers: longest 52–61 ms; 10,000 × 5: 114–125 ms; (20,000, 10, 10) without the
-#: Freezer: 150–360 ms in gen1 and 0.7 s in churn). CPython's default is (700, 10, 10).
+#: Freezer: 150–360 ms in gen1 and 0.7 s in churn). CPython's default is (700, 10, 10). The young generation is
+#: larger than gen0 × gen1 suggests: CPython counts allocations minus deallocations, frozen objects' included, so with
+#: 800 customers a gen1 collection came every ~9 s and walked ~95,000 objects (50–90 ms of CPU, 2026-12-07). Lower
+#: thresholds, (1,000, 2, 10), kept those pauses under 51 ms but the clicks' p95 went from 7–11 ms to 138–151 ms.
 THRESHOLDS = (5_000, 4, 10)
 #: a thaw (one full collection of everything) once this many pages have closed since the last, or THAW_PER_OPEN
 #: times as many as are open now if more: what a visit leaves in reference cycles is freed about once per turnover of

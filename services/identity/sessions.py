@@ -33,7 +33,7 @@ async def resolve(token: str | None) -> Cabinet | None:
     """The active cabinet behind a session token, or None when the session is gone or timed out."""
     if not token:
         return None
-    session = await Session.get_or_none(id=_id(token)).prefetch_related('cabinet')
+    session = await Session.get_or_none(id=_id(token)).select_related('cabinet')  # one query: every click asks
     if session is None:
         return None
     now = clock.now()
