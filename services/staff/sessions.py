@@ -60,7 +60,7 @@ async def _open_session(token: str | None) -> StaffSession | None:
     if not tokens.well_formed(token):
         return None
     assert token is not None
-    return await StaffSession.get_or_none(id=tokens.digest(token), ended_at=None).prefetch_related('staff')
+    return await StaffSession.get_or_none(id=tokens.digest(token), ended_at=None).select_related('staff')
 
 
 async def end_all(staff_id: int) -> int:
