@@ -10,11 +10,10 @@ fi
 lock=requirements/test.txt
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
-  # the lock pins pip and setuptools too, so the project is built by the locked setuptools (no build isolation, which
-  # would fetch an unpinned one) and brings no dependency of its own (--no-deps: they all come from the lock).
-  # The lock holds every package, so it installs with --no-deps and `pip check` proves nothing is missing: resolving
-  # the packages' own requirements again made pip 23 take a requirement with an extra (pip-audit's
-  # `CacheControl[filecache]>=0.13`) as unpinned once a newer release was out, and refuse the whole lock.
+  # The lock holds every package (pip and setuptools too), so nothing is resolved again (--no-deps) and `pip check`
+  # proves nothing is missing: resolving the packages' own requirements made pip 23 take one with an extra (pip-audit's
+  # `CacheControl[filecache]>=0.13`) as unpinned once a newer release was out, and refuse the whole lock. The project is
+  # built by the locked setuptools (no build isolation, which would fetch an unpinned one).
   # This machine's pip config lists local mirrors that may be absent: drop those warnings; setuptools warns on every
   # editable install about folders named like the package, and this project has no package
   { .venv/bin/pip install -q --require-hashes --no-deps -r "$lock" \
