@@ -96,6 +96,10 @@ def build_app() -> None:
     bind_error_pages()
 
 
+#: seconds a page waits for its tab's socket to come back (see `serve`)
+RECONNECT_SECONDS = 10.0
+
+
 def serve() -> None:
     settings = config.settings
     if settings.redis_url:
@@ -127,6 +131,11 @@ def serve() -> None:
         # bench/capacity.py). What the socket carries is small JSON updates and the bill PDFs, which are compressed
         # already; the page itself comes over HTTP, gzipped as before.
         ws_per_message_deflate=False,
+        # A page whose socket drops is kept this long for the tab to come back (NiceGUI's default: 3 s): a phone that
+        # puts the tab away while the customer reads the SMS code comes back to what was typed, not to a reloaded page.
+        # Engine.IO pings each tab every 0.8 × this (at least 4 s): every 8 s instead of every 4, half the wake-ups of
+        # an idle tab (docs/operator.md «Capacity of one process»).
+        reconnect_timeout=RECONNECT_SECONDS,
         # JSON logs: uvicorn's own loggers then go through the root handler (cli/database.py) instead of its text ones
         **({'log_config': None} if settings.log_format == 'json' else {}),
     )

@@ -173,6 +173,6 @@ class PauseLog:
                 (ms, generation), self._longest = self._longest, (0.0, -1)
                 counts, self._counts = self._counts, [0, 0, 0]
                 log.info(
-                    'gc longest pause %.1f ms (gen%d) in %.0f s; collections gen0/gen1/gen2 %d/%d/%d',
-                    ms, generation, SUMMARY_SECONDS, *counts,
+                    'gc longest pause %.1f ms (gen%d) in %.0f s; collections gen0/gen1/gen2 %d/%d/%d; %d frozen',
+                    ms, generation, SUMMARY_SECONDS, *counts, gc.get_freeze_count(),
                 )  # fmt: skip
