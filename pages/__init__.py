@@ -12,6 +12,7 @@ from pages.register import first_entry_page, register_page
 from pages.settings import ebill_confirm_page, email_change_page, settings_page
 from pages.shell.accessibility import bind_accessibility
 from pages.shell.idle_pages import bind_idle_pages
+from pages.shell.idle_sockets import bind_idle_sockets
 from pages.shell.language import LocalizedPage, bind_language
 from pages.shell.teardown import bind_teardown
 from pages.staff.audit import audit_page, bind_audit_export
@@ -30,6 +31,7 @@ def bind_pages() -> None:
     bind_language()
     bind_teardown()
     bind_idle_pages()
+    bind_idle_sockets()
     # <html lang> and Quasar's own texts follow the browser's language
     LocalizedPage('/')(home_page)
     LocalizedPage('/readings')(readings_page)

@@ -55,6 +55,8 @@ class Tab:
         self.client_id: str = params['client_id']
         self.messages: list[Message] = []
         self._seen = 0
+        #: a tab whose browser froze or lost its network answers no ping
+        self.answers_pings = True
         self._changed = threading.Condition()
         base = str(page.url.copy_with(path='/', query=None))
         socket_query = urlencode({key: _js(value) for key, value in params.items()} | _ENGINE_IO)
@@ -79,7 +81,8 @@ class Tab:
         try:
             for frame in self.socket:
                 if frame == '2':
-                    self.socket.send('3')
+                    if self.answers_pings:
+                        self.socket.send('3')
                 elif isinstance(frame, str) and frame.startswith('40'):
                     self._keep(('connect', None))
                 elif isinstance(frame, str) and frame.startswith('42'):
