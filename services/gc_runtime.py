@@ -107,7 +107,7 @@ class Freezer:
         self._closed += 1
         self._open = open_pages
 
-    def _collected(self, generation: int, _seconds: float, _collected: int) -> None:
+    def _collected(self, generation: int, _seconds: float, _collected: int, _cpu: float) -> None:
         # inside the collection, maybe in another thread (aiosqlite's): freeze after it, on the event loop. Nothing
         # may raise here (an exception inside a collection surfaces in whatever code it interrupted), and the loop
         # may be closing without a shutdown having stopped us (NiceGUI's test fixtures start the app again and again)
@@ -136,9 +136,10 @@ class Freezer:
 
 class PauseLog:
     """Told of every collection by the one timing hook (services/metrics.py, which also feeds /metrics). Pauses of
-    SLOW_PAUSE_MS or more are logged one by one as `gc pause gen2 812.4 ms collected=1234 at=1733550000.123`
-    (wall-clock end, for tools lining them up with their own clock), and every SUMMARY_SECONDS the longest pause of the
-    interval and the collections per generation.
+    SLOW_PAUSE_MS or more are logged one by one as `gc pause gen2 812.4 ms collected=1234 at=1733550000.123 cpu=790.2
+    ms thread=MainThread` (wall-clock end, for tools lining them up with their own clock; the CPU time the collecting
+    thread used, which tells a collector's work from a thread that waited for a core; the thread whose allocation set
+    it off), and every SUMMARY_SECONDS the longest pause of the interval and the collections per generation.
 
     Being told only appends to a deque: logging inside the collector could re-enter a handler that the
     collection interrupted. A daemon thread writes the lines."""
@@ -153,21 +154,29 @@ class PauseLog:
         threading.Thread(target=self._writer, name='gc-pause-log', daemon=True).start()
         log.info('gc pause log on: thresholds %s, %d objects frozen', gc.get_threshold(), gc.get_freeze_count())
 
-    def _pause(self, generation: int, seconds: float, collected: int) -> None:
+    def _pause(self, generation: int, seconds: float, collected: int, cpu: float) -> None:
         ms = seconds * 1000
         self._counts[generation] += 1
         if ms > self._longest[0]:
             self._longest = (ms, generation)
         if ms >= SLOW_PAUSE_MS:
-            self._slow.append((generation, ms, collected, time.time()))
+            thread = threading.current_thread().name
+            self._slow.append((generation, ms, collected, time.time(), cpu * 1000, thread))
+
+    def write_slow(self) -> None:
+        """The lines of the slow pauses told since the last call."""
+        while self._slow:
+            generation, ms, collected, at, cpu_ms, thread = self._slow.popleft()
+            log.info(
+                'gc pause gen%d %.1f ms collected=%d at=%.3f cpu=%.1f ms thread=%s',
+                generation, ms, collected, at, cpu_ms, thread,
+            )  # fmt: skip
 
     def _writer(self) -> None:
         next_summary = time.monotonic() + SUMMARY_SECONDS
         while True:
             time.sleep(1.0)
-            while self._slow:
-                generation, ms, collected, at = self._slow.popleft()
-                log.info('gc pause gen%d %.1f ms collected=%d at=%.3f', generation, ms, collected, at)
+            self.write_slow()
             if time.monotonic() >= next_summary:
                 next_summary += SUMMARY_SECONDS
                 (ms, generation), self._longest = self._longest, (0.0, -1)

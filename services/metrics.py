@@ -61,8 +61,9 @@ def status_label(status: int) -> str:
     return f'{status // 100}xx'
 
 
-#: told of each collection: its generation, its pause in seconds and the objects it collected
-GcListener = Callable[[int, float, int], None]
+#: told of each collection: its generation, its pause in seconds, the objects it collected and the CPU seconds the
+#: collecting thread used meanwhile (far less than the pause: the thread waited for a core or a lock, not the collector)
+GcListener = Callable[[int, float, int, float], None]
 
 
 class _GcTimer:
@@ -71,18 +72,21 @@ class _GcTimer:
 
     def __init__(self) -> None:
         self._started = 0.0
+        self._cpu_started = 0.0
         self.listeners: list[GcListener] = []
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == 'start':
             self._started = time.perf_counter()
+            self._cpu_started = time.thread_time()
             return
         if not self._started:
             return
         seconds = time.perf_counter() - self._started
+        cpu = time.thread_time() - self._cpu_started
         GC_PAUSE.labels(str(info['generation'])).observe(seconds)
         for listener in self.listeners:
-            listener(info['generation'], seconds, info['collected'])
+            listener(info['generation'], seconds, info['collected'], cpu)
 
 
 _gc_timer = _GcTimer()

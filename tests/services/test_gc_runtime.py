@@ -69,3 +69,18 @@ def test_a_collection_after_the_event_loop_closed_raises_nothing():
         gc.collect(2)
     finally:
         freezer.stop()
+
+
+def test_a_slow_pause_is_logged_with_the_cpu_its_thread_used_and_the_bench_reads_the_line(caplog):
+    from bench.capacity import GC_LINE
+
+    pauses = gc_runtime.PauseLog()
+    pauses._pause(1, 0.4651, 2401, 0.0802)  # what the collector's hook tells it (services/metrics.py)
+    pauses._pause(0, 0.005, 10, 0.005)  # under SLOW_PAUSE_MS: counted, not logged
+    with caplog.at_level('INFO', logger='portal.gc'):
+        pauses.write_slow()
+    [line] = [record.getMessage() for record in caplog.records]
+    assert line.startswith('gc pause gen1 465.1 ms collected=2401 at=')
+    assert line.endswith(' cpu=80.2 ms thread=MainThread')
+    [(generation, ms, _)] = GC_LINE.findall(line)
+    assert (generation, ms) == ('1', '465.1')
